@@ -1,0 +1,5 @@
+/**
+ * Every schema migration, in order. Listed by hand (not globbed) so the app, the CLI,
+ * the tests and the compiled build all run exactly the same set.
+ */
+export const MIGRATIONS: Function[] = [];

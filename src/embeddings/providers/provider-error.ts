@@ -1,0 +1,83 @@
+import { APIConnectionError, APIError } from 'openai';
+
+/**
+ * How a failed provider call is handled, decided once here and used by the queue,
+ * the circuit breaker and search alike.
+ * - transient: retry with backoff; counts toward the breaker (5xx, timeouts, connection errors).
+ * - rate_limited: wait as the provider asks; does not count toward the breaker.
+ * - quota_exhausted: a 429 that will not pass by waiting a minute; counts toward the breaker.
+ * - permanent: do not retry; dead-letter at once (400, 401, 403, 404, 422, input too long).
+ */
+export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent';
+
+export interface ProviderErrorDetails {
+  status?: number;
+  code?: string;
+  retryAfterMs?: number;
+  requestId?: string;
+}
+
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly details: ProviderErrorDetails = {},
+  ) {
+    super(message);
+  }
+
+  /** Whether this failure says the provider is unhealthy (and so feeds the breaker). */
+  get countsAsOutage(): boolean {
+    return this.kind === 'transient' || this.kind === 'quota_exhausted';
+  }
+
+  get retryable(): boolean {
+    return this.kind !== 'permanent';
+  }
+}
+
+const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 422]);
+
+/** Turns anything a provider call threw into a classified ProviderError. */
+export function classifyProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof APIConnectionError) {
+    // Includes APIConnectionTimeoutError: the request may never have reached the provider.
+    return new ProviderError('transient', `provider unreachable: ${error.message}`);
+  }
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const status = error.status;
+    const details: ProviderErrorDetails = {
+      status,
+      code: typeof error.code === 'string' ? error.code : undefined,
+      requestId: error.requestID ?? undefined,
+      retryAfterMs: retryAfterMs(error.headers),
+    };
+    const message = `provider answered ${status}: ${error.message}`;
+    if (status === 429) {
+      const quota = details.code === 'insufficient_quota' || error.type === 'insufficient_quota';
+      return new ProviderError(quota ? 'quota_exhausted' : 'rate_limited', message, details);
+    }
+    if (PERMANENT_STATUSES.has(status)) return new ProviderError('permanent', message, details);
+    return new ProviderError('transient', message, details);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderError('transient', `provider call failed: ${message}`);
+}
+
+/** Reads `retry-after-ms`, then `retry-after` (seconds or an HTTP date); no cap. */
+export function retryAfterMs(headers: Headers | Record<string, string | null | undefined> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const get = (name: string): string | null | undefined =>
+    headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()]);
+  const ms = Number.parseFloat(get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
+  const raw = get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number.parseFloat(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  const date = Date.parse(raw);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
