@@ -1,4 +1,5 @@
 import type { Benchmark } from '../support/benchmark';
+import { nearDuplicatesBenchmark } from './near-duplicates';
 
 /** Every benchmark `npm run bench` runs, in this order. */
-export const BENCHMARKS: Benchmark[] = [];
+export const BENCHMARKS: Benchmark[] = [nearDuplicatesBenchmark];

@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError } from 'openai';
+import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 
 /**
  * How a failed provider call is handled, decided once here and used by the queue,
@@ -7,8 +7,9 @@ import { APIConnectionError, APIError } from 'openai';
  * - rate_limited: wait as the provider asks; does not count toward the breaker.
  * - quota_exhausted: a 429 that will not pass by waiting a minute; counts toward the breaker.
  * - permanent: do not retry; dead-letter at once (400, 401, 403, 404, 422, input too long).
+ * - aborted: we cancelled the call ourselves (shutdown, cancelled work); retry, never an outage.
  */
-export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent';
+export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent' | 'aborted';
 
 export interface ProviderErrorDetails {
   status?: number;
@@ -43,6 +44,9 @@ const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 422]);
 /** Turns anything a provider call threw into a classified ProviderError. */
 export function classifyProviderError(error: unknown): ProviderError {
   if (error instanceof ProviderError) return error;
+  if (error instanceof APIUserAbortError || (error instanceof Error && error.name === 'AbortError')) {
+    return new ProviderError('aborted', 'provider call aborted by us');
+  }
   if (error instanceof APIConnectionError) {
     // Includes APIConnectionTimeoutError: the request may never have reached the provider.
     return new ProviderError('transient', `provider unreachable: ${error.message}`);

@@ -1,0 +1,50 @@
+import { ExpressAdapter } from '@bull-board/express';
+import { BullBoardModule } from '@bull-board/nestjs';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
+import { adminAuthMiddleware } from './common/admin-auth.middleware';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ApiKeyGuard } from './common/auth/api-key.guard';
+import { ApiKeys } from './common/auth/api-keys';
+import { loggerParams } from './common/logging';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { CostAnalyticsModule } from './cost-analytics/cost-analytics.module';
+import { DatabaseModule } from './database/database.module';
+import { EmbeddingsModule } from './embeddings/embeddings.module';
+import { HealthController } from './health/health.controller';
+import { MetricsModule } from './metrics/metrics.module';
+import { QaPairsModule } from './qa-pairs/qa-pairs.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+
+/** The whole service; what runs in a process (HTTP, workers, schedules) follows config.roles. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const keys = new ApiKeys(config.auth.apiKeys, config.auth.adminApiKeys);
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, keys),
+        LoggerModule.forRoot(loggerParams(config)),
+        DatabaseModule.forRoot(config),
+        RedisModule,
+        ScheduleModule.forRoot(),
+        MetricsModule,
+        BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter, middleware: adminAuthMiddleware(keys) }),
+        CostAnalyticsModule,
+        EmbeddingsModule,
+        QueueModule,
+        QaPairsModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

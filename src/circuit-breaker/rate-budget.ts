@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script';
+import { type HeaderSource, readRateLimitHeaders } from './rate-limit-headers';
+import { RATE_BLOCK_LUA } from './scripts/rate-block.lua';
+import { RATE_RESERVE_LUA } from './scripts/rate-reserve.lua';
+import { RATE_SETTLE_LUA } from './scripts/rate-settle.lua';
+
+const RESERVE_SCRIPT = new LuaScript(RATE_RESERVE_LUA);
+const SETTLE_SCRIPT = new LuaScript(RATE_SETTLE_LUA);
+const BLOCK_SCRIPT = new LuaScript(RATE_BLOCK_LUA);
+
+export interface RateBudgetOptions {
+  /** One name per provider account (its limits are per account), shared by every process. */
+  name: string;
+  /** Prepended to every key, e.g. `emb:`. */
+  keyPrefix: string;
+  /** Requests per window; unlimited when unset (unless the provider's headers set one). */
+  rpm?: number;
+  /** Tokens per window; unlimited when unset (unless the provider's headers set one). */
+  tpm?: number;
+  windowMs?: number;
+}
+
+export type Reservation = { granted: true; reservationId: string } | { granted: false; waitMs: number };
+
+export interface RateLimits {
+  /** The lower of the configured and the learned limit; null = unlimited. */
+  rpm: number | null;
+  tpm: number | null;
+  /** End of the latest block, epoch ms on the Redis clock (in the past once it has ended); null if never blocked. */
+  blockedUntil: number | null;
+}
+
+/**
+ * Requests-per-minute and tokens-per-minute budget shared by every worker of every process:
+ * a sliding-window log in Redis, checked and updated by one Lua script per reservation.
+ */
+export class RateBudget {
+  readonly name: string;
+  private readonly windowMs: number;
+  private readonly keys: { log: string; tokens: string; limits: string };
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RateBudgetOptions,
+  ) {
+    if (!options.name) throw new RangeError('rate budget: name is required');
+    for (const key of ['rpm', 'tpm'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+        throw new RangeError(`rate budget ${options.name}: ${key} must be a whole number ≥ 1, got ${value}`);
+      }
+    }
+    this.windowMs = options.windowMs ?? 60_000;
+    if (!(Number.isFinite(this.windowMs) && this.windowMs > 0)) {
+      throw new RangeError(`rate budget ${options.name}: windowMs must be a positive number, got ${this.windowMs}`);
+    }
+    this.name = options.name;
+    const base = `${options.keyPrefix}rate:${options.name}`;
+    this.keys = { log: `${base}:log`, tokens: `${base}:tokens`, limits: `${base}:limits` };
+  }
+
+  /** Takes one request and `tokens` (an estimate is fine: `settle` corrects it) from the budget, or says how long to wait. */
+  async reserve(tokens: number): Promise<Reservation> {
+    requireTokenCount(tokens);
+    const reservationId = randomUUID();
+    const [granted, waitMs] = (await RESERVE_SCRIPT.run(this.redis, this.scriptKeys(), [
+      reservationId,
+      tokens,
+      this.options.rpm ?? 0,
+      this.options.tpm ?? 0,
+      this.windowMs,
+    ])) as [number, number];
+    return granted === 1 ? { granted: true, reservationId } : { granted: false, waitMs };
+  }
+
+  /** Replaces the reservation's estimate with the usage the provider reported. Returns false if it had already left the window. */
+  async settle(reservationId: string, actualTokens: number): Promise<boolean> {
+    requireTokenCount(actualTokens);
+    return (await SETTLE_SCRIPT.run(this.redis, this.scriptKeys(), [reservationId, actualTokens])) === 1;
+  }
+
+  /** Refuses every reservation, in every process, for `ms` (e.g. a 429's Retry-After, however long). Returns the end (epoch ms, Redis clock). */
+  async blockFor(ms: number): Promise<number> {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`rate budget ${this.name}: block of ${ms} ms`);
+    return Number(await BLOCK_SCRIPT.run(this.redis, this.scriptKeys(), [Math.ceil(ms)]));
+  }
+
+  /**
+   * Adopts the provider's `x-ratelimit-limit-*` (only ever below the configured limits), and
+   * blocks until the reset when `x-ratelimit-remaining-*` says the budget is used up.
+   */
+  async learnFromHeaders(headers: HeaderSource): Promise<void> {
+    const seen = readRateLimitHeaders(headers);
+    const learned: (string | number)[] = [];
+    if (seen.limitRequests) learned.push('learnedRpm', seen.limitRequests);
+    if (seen.limitTokens) learned.push('learnedTpm', seen.limitTokens);
+    if (learned.length > 0) await this.redis.hset(this.keys.limits, ...learned);
+    const exhaustedForMs = Math.max(
+      seen.remainingRequests === 0 ? (seen.resetRequestsMs ?? 0) : 0,
+      seen.remainingTokens === 0 ? (seen.resetTokensMs ?? 0) : 0,
+    );
+    if (exhaustedForMs > 0) await this.blockFor(exhaustedForMs);
+  }
+
+  async limits(): Promise<RateLimits> {
+    const [learnedRpm, learnedTpm, blockedUntil] = await this.redis.hmget(this.keys.limits, 'learnedRpm', 'learnedTpm', 'blockedUntil');
+    return {
+      rpm: lowerLimit(this.options.rpm, learnedRpm),
+      tpm: lowerLimit(this.options.tpm, learnedTpm),
+      blockedUntil: blockedUntil ? Number(blockedUntil) : null,
+    };
+  }
+
+  /**
+   * Reserves, sleeping as long as the budget asks, until granted; gives up (returning the
+   * refusal) when the next wait would end after `maxWaitMs`. Rejects when `signal` aborts.
+   */
+  async waitForTurn(tokens: number, options: { maxWaitMs?: number; signal?: AbortSignal } = {}): Promise<Reservation> {
+    const deadline = performance.now() + (options.maxWaitMs ?? Number.POSITIVE_INFINITY);
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const reservation = await this.reserve(tokens);
+      if (reservation.granted || performance.now() + reservation.waitMs > deadline) return reservation;
+      await sleep(reservation.waitMs, undefined, { signal: options.signal });
+    }
+  }
+
+  private scriptKeys(): string[] {
+    return [this.keys.log, this.keys.tokens, this.keys.limits];
+  }
+}
+
+function requireTokenCount(tokens: number): void {
+  if (!Number.isInteger(tokens) || tokens < 0) throw new RangeError(`rate budget: token count must be a whole number ≥ 0, got ${tokens}`);
+}
+
+/** Mirrors `effective()` in the reserve script. */
+function lowerLimit(configured: number | undefined, learned: string | null): number | null {
+  const fromProvider = learned ? Number(learned) : undefined;
+  if (configured !== undefined && fromProvider !== undefined) return Math.min(configured, fromProvider);
+  return configured ?? fromProvider ?? null;
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CostAnalyticsModule } from '../cost-analytics/cost-analytics.module';
+import { EmbeddingClient } from './embedding-client';
+import { EmbeddingModelEntity } from './embedding-model.entity';
+import { EmbeddingModelsService } from './embedding-models.service';
+import { EmbeddingStore } from './embedding-store';
+import { ModelsController, SearchController } from './embeddings.controller';
+import { EmbeddingProviders } from './providers/embedding-providers';
+import { SearchService } from './search.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([EmbeddingModelEntity]), CostAnalyticsModule],
+  controllers: [SearchController, ModelsController],
+  providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, SearchService],
+  exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, SearchService],
+})
+export class EmbeddingsModule {}

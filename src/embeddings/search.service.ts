@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { badRequest } from '../common/http-errors';
+import type { SearchHitDto, SearchRequestDto, SearchResponseDto } from './dto/search.dto';
+import { EmbeddingClient } from './embedding-client';
+import { EmbeddingModelsService } from './embedding-models.service';
+import { countTokens } from './tokenizer';
+import { checkedInt, toVectorLiteral, vectorCast } from './vector-sql';
+
+/** Semantic search over the active model, through that model's HNSW index. */
+@Injectable()
+export class SearchService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly models: EmbeddingModelsService,
+    private readonly client: EmbeddingClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async search(request: SearchRequestDto): Promise<SearchResponseDto> {
+    const model = await this.models.getActive();
+    const tokens = countTokens(request.query);
+    if (tokens > model.maxInputTokens) {
+      throw badRequest('query', `has ${tokens} tokens; ${model.name} takes at most ${model.maxInputTokens}`);
+    }
+    // Query embeddings are not queued: a search waits for its own vector (the one exception).
+    const [vector] = await this.client.embed(model, [{ text: request.query, tokens, purpose: 'search' }]);
+    const results = await this.nearest(model, vector, request.limit, request.category);
+    return { model: model.name, queryTokens: tokens, results };
+  }
+
+  /** k nearest pairs to a vector under a model; exposed for the comparison tools. */
+  async nearest(
+    model: { id: number; dimensions: number },
+    vector: Float32Array,
+    limit: number,
+    category?: string,
+  ): Promise<SearchHitDto[]> {
+    const cast = vectorCast(model);
+    // The model id is spliced in as a literal so the planner can match the partial index.
+    const sql = `
+      SELECT q.id, q.question, q.answer, q.category, e.content_hash <> q.content_hash AS stale,
+             1 - ((e.embedding::${cast}) <=> $1::${cast}) AS similarity
+      FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id
+      WHERE e.model_id = ${checkedInt(model.id)} ${category ? 'AND q.category = $3' : ''}
+      ORDER BY (e.embedding::${cast}) <=> $1::${cast}
+      LIMIT $2`;
+    const params: unknown[] = [toVectorLiteral(vector), limit];
+    if (category) params.push(category);
+    const efSearch = Math.max(this.config.search.efSearch, limit);
+    const rows: Array<SearchHitDto & { similarity: string | number }> = await this.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL hnsw.ef_search = ${checkedInt(efSearch)}`);
+      // A category filter runs after the index scan; iterative scans keep it from coming up short.
+      if (category) await tx.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
+      return tx.query(sql, params);
+    });
+    return rows
+      .map((row) => ({ ...row, similarity: Number(row.similarity) }))
+      .sort((a, b) => b.similarity - a.similarity);
+  }
+}

@@ -1,0 +1,64 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import type Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { Public } from '../common/auth/auth.decorators';
+import { REDIS } from '../redis/redis.tokens';
+
+class DependencyHealthDto {
+  @ApiProperty() ok!: boolean;
+  @ApiProperty({ example: 1.2 }) latencyMs!: number;
+  @ApiProperty({ required: false }) error?: string;
+}
+
+class HealthDto {
+  @ApiProperty({ enum: ['ok', 'unavailable'] }) status!: 'ok' | 'unavailable';
+  @ApiProperty({ type: DependencyHealthDto }) postgres!: DependencyHealthDto;
+  @ApiProperty({ type: DependencyHealthDto }) redis!: DependencyHealthDto;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({ summary: 'Liveness and readiness: PostgreSQL and Redis answer' })
+  @ApiOkResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: HealthDto })
+  async health(@Res({ passthrough: true }) response: Response): Promise<HealthDto> {
+    const [postgres, redis] = await Promise.all([
+      check(() => this.db.query('SELECT 1')),
+      check(() => this.redis.ping()),
+    ]);
+    const ok = postgres.ok && redis.ok;
+    response.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', postgres, redis };
+  }
+}
+
+async function check(probe: () => Promise<unknown>): Promise<DependencyHealthDto> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

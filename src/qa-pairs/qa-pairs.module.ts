@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { QueueModule } from '../queue/queue.module';
+import { QaPairEntity } from './qa-pair.entity';
+import { QaPairsController } from './qa-pairs.controller';
+import { QaPairsService } from './qa-pairs.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([QaPairEntity]), EmbeddingsModule, QueueModule],
+  controllers: [QaPairsController],
+  providers: [QaPairsService],
+  exports: [QaPairsService],
+})
+export class QaPairsModule {}

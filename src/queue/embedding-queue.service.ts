@@ -1,0 +1,115 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Job, JobOptions, Queue } from 'bull';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { JobOutcome } from './embedding-batch.processor';
+import { EMBED_JOB, EMBEDDINGS_QUEUE, type EmbeddingJobData, type EnqueueRequest, embeddingJobId, PRIORITY, toBullPriority } from './embedding-job';
+import { EmbeddingJobRunner } from './embedding-job-runner';
+
+/** How long a producer waits for Redis before leaving the work to the reconciler. */
+const ENQUEUE_TIMEOUT_MS = 3_000;
+const BULK_CHUNK = 1_000;
+
+export interface EnqueueResult {
+  jobIds: string[];
+  /** Jobs Redis did not take (it was unreachable): their pairs stay pending until the reconciler re-enqueues them. */
+  failed: number;
+}
+
+/** The producer side of the embeddings queue. */
+@Injectable()
+export class EmbeddingQueue {
+  private readonly logger = new Logger(EmbeddingQueue.name);
+
+  constructor(
+    @InjectQueue(EMBEDDINGS_QUEUE) readonly bull: Queue<EmbeddingJobData>,
+    private readonly runner: EmbeddingJobRunner,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Enqueues one job; returns its id. Enqueueing the same work again is a no-op. */
+  async enqueue(request: EnqueueRequest): Promise<string> {
+    const [add] = this.toBulk([request]);
+    await withTimeout(this.bull.add(EMBED_JOB, add.data, add.opts), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    return add.opts.jobId as string;
+  }
+
+  /**
+   * Enqueues many jobs in chunks. Never throws for an unreachable Redis: Postgres holds
+   * the truth, the pairs stay pending, and the reconciler enqueues them later.
+   */
+  async enqueueMany(requests: EnqueueRequest[]): Promise<EnqueueResult> {
+    const jobIds: string[] = [];
+    let failed = 0;
+    for (let start = 0; start < requests.length; start += BULK_CHUNK) {
+      const chunk = this.toBulk(requests.slice(start, start + BULK_CHUNK));
+      try {
+        await withTimeout(this.bull.addBulk(chunk.map((job) => ({ name: EMBED_JOB, ...job }))), ENQUEUE_TIMEOUT_MS * 3, 'enqueue');
+        jobIds.push(...chunk.map((job) => job.opts.jobId as string));
+      } catch (error) {
+        failed += chunk.length;
+        this.logger.warn({ err: error, jobs: chunk.length }, 'could not enqueue embedding jobs; the reconciler will retry');
+      }
+    }
+    return { jobIds, failed };
+  }
+
+  /**
+   * Takes the next job (highest priority first) and runs it in this process, as a worker
+   * would; for tests and tools. Returns null when the queue stays empty for Bull's drain delay.
+   */
+  async processNext(): Promise<{ jobId: string; outcome?: JobOutcome; error?: Error } | null> {
+    const job = (await this.bull.getNextJob()) as Job<EmbeddingJobData> | undefined;
+    if (!job) return null;
+    const jobId = String(job.id);
+    try {
+      const outcome = await this.runner.run(job);
+      await job.moveToCompleted(JSON.stringify(outcome), true, true);
+      return { jobId, outcome };
+    } catch (caught) {
+      const error = caught instanceof Error ? caught : new Error(String(caught));
+      await job.moveToFailed(error, true);
+      return { jobId, error };
+    }
+  }
+
+  getJob(id: string): Promise<Job<EmbeddingJobData> | null> {
+    return this.bull.getJob(id);
+  }
+
+  private toBulk(requests: EnqueueRequest[]): Array<{ data: EmbeddingJobData; opts: JobOptions }> {
+    return requests.map((request) => {
+      const priority = request.priority ?? PRIORITY.live;
+      return {
+        data: {
+          qaPairId: request.qaPairId,
+          model: request.model,
+          contentHash: request.contentHash,
+          purpose: request.purpose,
+          priority,
+        },
+        opts: {
+          jobId: embeddingJobId(request.qaPairId, request.model, request.contentHash),
+          priority: toBullPriority(priority),
+          attempts: request.maxAttempts ?? this.config.queue.maxAttempts,
+          backoff: { type: 'jittered' },
+          // Postgres keeps the outcome; a kept job would block re-adding the same id after an A→B→A edit.
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      };
+    });
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms (is Redis reachable?)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,87 @@
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export interface MicroBatcherOptions<T, R> {
+  /** Items per flush at most. */
+  maxSize: number;
+  /** How long the first item of a batch waits for company. */
+  maxWaitMs: number;
+  /**
+   * How many items can be outstanding at once (the worker's concurrency): once every
+   * slot is waiting here, no more items can arrive, so waiting longer is pointless.
+   */
+  capacity: number;
+  /** Handles one batch; returns one settled result per item, in order. */
+  flush(key: string, items: T[]): Promise<Settled<R>[]>;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve(value: R): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Gathers items submitted one by one (one per Bull job) into batches per key (model),
+ * so many jobs share one provider request. Several batches may be in flight at once.
+ */
+export class MicroBatcher<T, R> {
+  private readonly pending = new Map<string, Pending<T, R>[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private outstanding = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: MicroBatcherOptions<T, R>) {}
+
+  submit(key: string, item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.outstanding++;
+      const queue = this.pending.get(key) ?? [];
+      queue.push({ item, resolve, reject });
+      this.pending.set(key, queue);
+      if (queue.length >= this.options.maxSize) this.flushKey(key);
+      else if (this.outstanding >= this.options.capacity) this.flushAll();
+      else if (!this.timers.has(key)) {
+        this.timers.set(key, setTimeout(() => this.flushKey(key), this.options.maxWaitMs));
+      }
+    });
+  }
+
+  /** Flushes everything waiting and resolves when every batch in flight is done. */
+  async drain(): Promise<void> {
+    this.flushAll();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private flushAll(): void {
+    for (const key of [...this.pending.keys()]) this.flushKey(key);
+  }
+
+  private flushKey(key: string): void {
+    const timer = this.timers.get(key);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(key);
+    const queue = this.pending.get(key);
+    if (!queue || queue.length === 0) return;
+    const batch = queue.splice(0, this.options.maxSize);
+    if (queue.length === 0) this.pending.delete(key);
+    else this.timers.set(key, setTimeout(() => this.flushKey(key), this.options.maxWaitMs));
+    const run = this.runBatch(key, batch);
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  private async runBatch(key: string, batch: Pending<T, R>[]): Promise<void> {
+    let results: Settled<R>[];
+    try {
+      results = await this.options.flush(key, batch.map((entry) => entry.item));
+    } catch (error) {
+      results = batch.map(() => ({ ok: false, error }));
+    }
+    batch.forEach((entry, i) => {
+      this.outstanding--;
+      const result = results[i] ?? { ok: false, error: new Error('batch returned no result for this item') };
+      if (result.ok) entry.resolve(result.value);
+      else entry.reject(result.error);
+    });
+  }
+}

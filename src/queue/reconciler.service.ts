@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
+import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { EmbeddingStore } from '../embeddings/embedding-store';
+import { ClusterLease } from '../redis/cluster-lease';
+import { PRIORITY } from './embedding-job';
+import { EmbeddingQueue } from './embedding-queue.service';
+
+/** Pending pairs found and (re-)enqueued; those already queued were a no-op for Bull. */
+export interface ReconcileReport {
+  pending: number;
+  byModel: Record<string, number>;
+}
+
+/**
+ * Self-healing: finds pairs whose current content lacks an embedding for a model that
+ * must have one, and is not dead-lettered, and enqueues them. Work already queued has the
+ * same job id, so re-adding it is a no-op; this is what makes losing Redis harmless.
+ * Runs in scheduler processes, once per cluster per period (a Redis lease).
+ */
+@Injectable()
+export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Reconciler.name);
+  private timer?: NodeJS.Timeout;
+  private firstPass?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+
+  constructor(
+    private readonly models: EmbeddingModelsService,
+    private readonly store: EmbeddingStore,
+    private readonly queue: EmbeddingQueue,
+    private readonly lease: ClusterLease,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!hasRole(this.config, 'scheduler')) return;
+    const interval = this.config.queue.reconcileIntervalMs;
+    this.timer = setInterval(() => void this.tick(), interval);
+    // A first pass soon after start heals whatever a restart (or a Redis wipe) lost.
+    this.firstPass = setTimeout(() => void this.tick(), Math.min(2_000, interval));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    clearTimeout(this.firstPass);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    try {
+      if (!(await this.lease.claimPeriod('reconcile', this.config.queue.reconcileIntervalMs * 0.9))) return;
+      this.running = this.reconcileNow();
+      const report = (await this.running) as ReconcileReport;
+      if (report.pending > 0) this.logger.log(report, 'reconciler enqueued pending embeddings');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reconcile pass failed; the next one will retry');
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** One full pass over every model that must be kept current. */
+  async reconcileNow(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { pending: 0, byModel: {} };
+    for (const model of await this.models.modelsToKeepCurrent()) {
+      let after: string | null = null;
+      let count = 0;
+      for (;;) {
+        const page = await this.store.pendingPage(model.id, after, this.config.queue.reconcilePageSize);
+        if (page.length === 0) break;
+        const result = await this.queue.enqueueMany(
+          page.map((pair) => ({
+            qaPairId: pair.id,
+            model: model.name,
+            contentHash: pair.contentHash,
+            purpose: model.isActive ? (pair.hasOlder ? 'update' : 'ingest') : 'migration',
+            priority: model.isActive ? PRIORITY.reconcile : PRIORITY.migration,
+          })),
+        );
+        count += result.jobIds.length;
+        if (result.failed > 0) throw new Error('Redis did not take the jobs');
+        after = page[page.length - 1].id;
+      }
+      report.byModel[model.name] = count;
+      report.pending += count;
+    }
+    return report;
+  }
+}
