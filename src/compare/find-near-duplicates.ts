@@ -4,6 +4,7 @@ import { DEFAULT_THRESHOLD, type EntryId, type NearDuplicatePair, type VectorEnt
 import { progressSlice, ScanControl } from './scan-control';
 
 export interface FindNearDuplicatesOptions extends NearDuplicateIndexOptions {
+  /** Keep only the most similar pairs. */
   limit?: number;
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { EmbeddingEvents } from './embedding-events';
 import { checkedInt, toVectorLiteral } from './vector-sql';
 
 /** What a QA pair is embedded from, read at the moment a batch is sent. */
@@ -35,7 +36,10 @@ export interface EmbeddingStatus {
  */
 @Injectable()
 export class EmbeddingStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly events: EmbeddingEvents,
+  ) {}
 
   async loadSources(ids: string[]): Promise<Map<string, EmbeddingSource>> {
     const rows: Array<{ id: string; question: string; answer: string; category: string; content_hash: string }> =
@@ -59,7 +63,7 @@ export class EmbeddingStore {
    */
   async upsert(modelId: number, writes: EmbeddingWrite[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
-    return this.db.transaction(async (tx) => {
+    const written = await this.db.transaction(async (tx) => {
       const rows: Array<{ qa_pair_id: string }> = await tx.query(
         `INSERT INTO embeddings (qa_pair_id, model_id, content_hash, embedding, tokens, embedded_at)
          SELECT q.id, $1, q.content_hash, w.embedding::vector, w.tokens, now()
@@ -85,6 +89,8 @@ export class EmbeddingStore {
       ]);
       return new Set(rows.map((r) => r.qa_pair_id));
     });
+    this.events.emitWritten({ modelId, qaPairIds: [...written] });
+    return written;
   }
 
   /** Per-pair state under one model: embedded (current content), stale, failed or pending. */

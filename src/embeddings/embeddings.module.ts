@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CostAnalyticsModule } from '../cost-analytics/cost-analytics.module';
 import { EmbeddingClient } from './embedding-client';
+import { EmbeddingEvents } from './embedding-events';
 import { EmbeddingModelEntity } from './embedding-model.entity';
 import { EmbeddingModelsService } from './embedding-models.service';
 import { EmbeddingStore } from './embedding-store';
@@ -12,7 +13,7 @@ import { SearchService } from './search.service';
 @Module({
   imports: [TypeOrmModule.forFeature([EmbeddingModelEntity]), CostAnalyticsModule],
   controllers: [SearchController, ModelsController],
-  providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, SearchService],
-  exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, SearchService],
+  providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],
+  exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],
 })
 export class EmbeddingsModule {}

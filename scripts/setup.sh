@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepares a checkout: Node dependencies (with the Node 22 they bring), pgvector in the
+# local PostgreSQL when it is missing, the build. Idempotent; start.sh and test.sh run it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "node dependencies"
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+# npm scripts run on the Node 22 binary of the `node` package (node_modules/.bin), not the machine's.
+echo "node $(node_modules/.bin/node --version) (machine: $(node --version 2>/dev/null || echo none))"
+
+step "pgvector"
+if [ "${SKIP_PGVECTOR_INSTALL:-}" = "1" ]; then
+  echo "skipped (SKIP_PGVECTOR_INSTALL=1)"
+else
+  bash scripts/install-pgvector.sh
+fi
+
+step "build"
+npm run build --silent
