@@ -5,11 +5,11 @@
 set -euo pipefail
 
 PG_CONFIG="${PG_CONFIG:-$(ls -d /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -V | tail -n 1)}"
-PGHOST="${PGHOST:-127.0.0.1}" PGUSER="${PGUSER:-postgres}"
+# Any database of the server will do for the check; DATABASE_URL's server when it is set.
+PG_ADMIN_URL="${PG_ADMIN_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"
 
 has_vector() {
-  psql -h "$PGHOST" -U "$PGUSER" -d postgres -Atqc \
-    "select 1 from pg_available_extensions where name = 'vector'" 2>/dev/null | grep -q 1
+  psql "$PG_ADMIN_URL" -Atqc "select 1 from pg_available_extensions where name = 'vector'" 2>/dev/null | grep -q 1
 }
 
 if has_vector; then
@@ -40,6 +40,7 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+chmod 755 "$work" # apt's download sandbox user must be able to write here
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -f /usr/share/keyrings/debian-archive-trixie-stable.gpg ] && keyring=/usr/share/keyrings/debian-archive-trixie-stable.gpg
 list="$work/trixie-src.list"

@@ -5,19 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
-
 if [ ! -f .env ]; then
   echo "writing .env with fresh random API keys (git-ignored)"
-  user_key="$(node_modules/.bin/node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))")"
-  admin_key="$(node_modules/.bin/node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))")"
   umask 077
-  { echo "API_KEYS=$user_key"; echo "ADMIN_API_KEYS=$admin_key"; } > .env
+  { echo "API_KEYS=$(openssl rand -hex 24)"; echo "ADMIN_API_KEYS=$(openssl rand -hex 24)"; } > .env
+  umask 022
 fi
 set -a; . ./.env; set +a
 PORT="${PORT:-3000}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/embeddings}"
 export PORT DATABASE_URL
+
+PG_ADMIN_URL="${DATABASE_URL%/*}/postgres" bash scripts/setup.sh
 
 # The database itself (migrations run at start).
 db_name="${DATABASE_URL##*/}"; db_name="${db_name%%\?*}"

@@ -5,17 +5,20 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { adminAuthMiddleware } from './common/admin-auth.middleware';
+import { CircuitBreakerModule } from './circuit-breaker/circuit-breaker.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ApiKeyGuard } from './common/auth/api-key.guard';
 import { ApiKeys } from './common/auth/api-keys';
 import { loggerParams } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { CompareModule } from './compare/compare.module';
 import { CostAnalyticsModule } from './cost-analytics/cost-analytics.module';
 import { DatabaseModule } from './database/database.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
+import { MigrationModule } from './migration/migration.module';
 import { QaPairsModule } from './qa-pairs/qa-pairs.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
@@ -36,9 +39,12 @@ export class AppModule {
         MetricsModule,
         BullBoardModule.forRoot({ route: '/admin/queues', adapter: ExpressAdapter, middleware: adminAuthMiddleware(keys) }),
         CostAnalyticsModule,
+        CircuitBreakerModule,
         EmbeddingsModule,
         QueueModule,
         QaPairsModule,
+        CompareModule,
+        MigrationModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,5 +1,8 @@
 import type { Benchmark } from '../support/benchmark';
+import { breakerBenchmark } from './breaker';
+import { costReportBenchmark } from './cost-report';
+import { migrationBenchmark } from './migration';
 import { nearDuplicatesBenchmark } from './near-duplicates';
 
 /** Every benchmark `npm run bench` runs, in this order. */
-export const BENCHMARKS: Benchmark[] = [nearDuplicatesBenchmark];
+export const BENCHMARKS: Benchmark[] = [nearDuplicatesBenchmark, costReportBenchmark, migrationBenchmark, breakerBenchmark];

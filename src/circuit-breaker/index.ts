@@ -6,3 +6,6 @@ export { listBreakers, readBreakerHistory, readBreakerSnapshot } from './breaker
 export { breakerKeys, type BreakerKeys } from './breaker-keys';
 export { RateBudget, type RateBudgetOptions, type RateLimits, type Reservation } from './rate-budget';
 export { readRateLimitHeaders, type HeaderSource, type ProviderRateLimits } from './rate-limit-headers';
+export { ProviderUnavailableError, type UnavailableReason } from './provider-unavailable-error';
+export { ProviderGuard, type ProviderGuardOptions } from './provider-guard';
+export { GateInterruptedError, ProviderGate, type GatePass } from './provider-gate';

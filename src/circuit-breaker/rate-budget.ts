@@ -12,6 +12,9 @@ const RESERVE_SCRIPT = new LuaScript(RATE_RESERVE_LUA);
 const SETTLE_SCRIPT = new LuaScript(RATE_SETTLE_LUA);
 const BLOCK_SCRIPT = new LuaScript(RATE_BLOCK_LUA);
 
+/** Unchanged learned limits are rewritten this often, so a Redis that lost them relearns them. */
+const LEARNED_REFRESH_MS = 10_000;
+
 export interface RateBudgetOptions {
   /** One name per provider account (its limits are per account), shared by every process. */
   name: string;
@@ -40,8 +43,10 @@ export interface RateLimits {
  */
 export class RateBudget {
   readonly name: string;
-  private readonly windowMs: number;
+  readonly windowMs: number;
   private readonly keys: { log: string; tokens: string; limits: string };
+  /** The learned limits this instance wrote last: every response carries them, most often unchanged. */
+  private lastLearned?: { values: string; at: number };
 
   constructor(
     private readonly redis: Redis,
@@ -77,10 +82,14 @@ export class RateBudget {
     return granted === 1 ? { granted: true, reservationId } : { granted: false, waitMs };
   }
 
-  /** Replaces the reservation's estimate with the usage the provider reported. Returns false if it had already left the window. */
+  /**
+   * Call when the provider answered: the reservation's estimate becomes the usage it reported
+   * (0 for a refused request), and the reservation counts from now rather than from its grant,
+   * so the window never empties before the provider's. Returns false if it had already left the window.
+   */
   async settle(reservationId: string, actualTokens: number): Promise<boolean> {
     requireTokenCount(actualTokens);
-    return (await SETTLE_SCRIPT.run(this.redis, this.scriptKeys(), [reservationId, actualTokens])) === 1;
+    return (await SETTLE_SCRIPT.run(this.redis, this.scriptKeys(), [reservationId, actualTokens, this.windowMs])) === 1;
   }
 
   /** Refuses every reservation, in every process, for `ms` (e.g. a 429's Retry-After, however long). Returns the end (epoch ms, Redis clock). */
@@ -98,7 +107,7 @@ export class RateBudget {
     const learned: (string | number)[] = [];
     if (seen.limitRequests) learned.push('learnedRpm', seen.limitRequests);
     if (seen.limitTokens) learned.push('learnedTpm', seen.limitTokens);
-    if (learned.length > 0) await this.redis.hset(this.keys.limits, ...learned);
+    if (learned.length > 0 && this.learnedChanged(learned.join(','))) await this.redis.hset(this.keys.limits, ...learned);
     const exhaustedForMs = Math.max(
       seen.remainingRequests === 0 ? (seen.resetRequestsMs ?? 0) : 0,
       seen.remainingTokens === 0 ? (seen.resetTokensMs ?? 0) : 0,
@@ -127,6 +136,13 @@ export class RateBudget {
       if (reservation.granted || performance.now() + reservation.waitMs > deadline) return reservation;
       await sleep(reservation.waitMs, undefined, { signal: options.signal });
     }
+  }
+
+  private learnedChanged(values: string): boolean {
+    const now = performance.now();
+    if (this.lastLearned?.values === values && now - this.lastLearned.at < LEARNED_REFRESH_MS) return false;
+    this.lastLearned = { values, at: now };
+    return true;
   }
 
   private scriptKeys(): string[] {

@@ -24,6 +24,35 @@ export interface AppConfig {
   };
   shutdownGraceMs: number;
   search: { efSearch: number };
+  compare: {
+    /** Near-duplicate requests over at most this many 1536-d vectors (scaled by dimensions) answer in the request. */
+    syncMaxVectors: number;
+    ingestCheck: { enabled: boolean; threshold: number; neighbours: number };
+    drift: { tolerance: number; canary: { enabled: boolean; intervalMs: number; sampleSize: number } };
+  };
+  costAnalytics: {
+    alertCheckIntervalMs: number;
+    webhook: { url?: string; timeoutMs: number; maxAttempts: number; backoffBaseMs: number; backoffCapMs: number };
+    budgetGateCacheMs: number;
+  };
+  migration: {
+    tickMs: number;
+    windowBatches: number;
+    maxFailureShare: number;
+    comparisonSample: number;
+  };
+  /** The circuit breaker around each remote provider (failureRate and slowCallMs: off when unset). */
+  breaker: {
+    failureThreshold: number;
+    recoveryTimeoutMs: number;
+    halfOpenProbes: number;
+    failureRate?: number;
+    minCalls: number;
+    rateWindowMs: number;
+    slowCallMs?: number;
+  };
+  /** The shared rate budget per remote provider (rpm and tpm: unset = only what the provider's headers say). */
+  rateLimit: { rpm?: number; tpm?: number; windowMs: number; maxWaitMs: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -48,6 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (e.ROLE.includes('api') && e.API_KEYS.length === 0 && e.ADMIN_API_KEYS.length === 0) {
     problems.push('API_KEYS: the api role needs at least one key (API_KEYS or ADMIN_API_KEYS)');
+  }
+  if (e.COST_ALERT_WEBHOOK_BACKOFF_CAP_MS < e.COST_ALERT_WEBHOOK_BACKOFF_BASE_MS) {
+    problems.push('COST_ALERT_WEBHOOK_BACKOFF_CAP_MS: must be at least COST_ALERT_WEBHOOK_BACKOFF_BASE_MS');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -84,6 +116,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     search: { efSearch: e.SEARCH_EF_SEARCH },
+    compare: {
+      syncMaxVectors: e.NEAR_DUPLICATE_SYNC_MAX_VECTORS,
+      ingestCheck: {
+        enabled: e.NEAR_DUPLICATE_INGEST_CHECK,
+        threshold: e.NEAR_DUPLICATE_INGEST_THRESHOLD,
+        neighbours: e.NEAR_DUPLICATE_INGEST_NEIGHBOURS,
+      },
+      drift: {
+        tolerance: e.DRIFT_TOLERANCE,
+        canary: { enabled: e.DRIFT_CANARY_ENABLED, intervalMs: e.DRIFT_CANARY_INTERVAL_MS, sampleSize: e.DRIFT_CANARY_SAMPLE_SIZE },
+      },
+    },
+    costAnalytics: {
+      alertCheckIntervalMs: e.COST_ALERT_CHECK_INTERVAL_MS,
+      webhook: {
+        url: e.COST_ALERT_WEBHOOK_URL,
+        timeoutMs: e.COST_ALERT_WEBHOOK_TIMEOUT_MS,
+        maxAttempts: e.COST_ALERT_WEBHOOK_MAX_ATTEMPTS,
+        backoffBaseMs: e.COST_ALERT_WEBHOOK_BACKOFF_BASE_MS,
+        backoffCapMs: e.COST_ALERT_WEBHOOK_BACKOFF_CAP_MS,
+      },
+      budgetGateCacheMs: e.COST_BUDGET_GATE_CACHE_MS,
+    },
+    migration: {
+      tickMs: e.MIGRATION_TICK_MS,
+      windowBatches: e.MIGRATION_WINDOW_BATCHES,
+      maxFailureShare: e.MIGRATION_MAX_FAILURE_SHARE,
+      comparisonSample: e.MIGRATION_COMPARISON_SAMPLE,
+    },
+    breaker: {
+      failureThreshold: e.BREAKER_FAILURE_THRESHOLD,
+      recoveryTimeoutMs: e.BREAKER_RECOVERY_TIMEOUT_MS,
+      halfOpenProbes: e.BREAKER_HALF_OPEN_PROBES,
+      failureRate: e.BREAKER_FAILURE_RATE || undefined,
+      minCalls: e.BREAKER_MIN_CALLS,
+      rateWindowMs: e.BREAKER_RATE_WINDOW_MS,
+      slowCallMs: e.BREAKER_SLOW_CALL_MS || undefined,
+    },
+    rateLimit: {
+      rpm: e.RATE_LIMIT_RPM || undefined,
+      tpm: e.RATE_LIMIT_TPM || undefined,
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      maxWaitMs: e.RATE_LIMIT_MAX_WAIT_MS,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean, envInt, envList, envOptionalString, envUrl } from './env-types';
+import { envBoolean, envInt, envList, envNumber, envOptionalString, envUrl } from './env-types';
 
 export const PROCESS_ROLES = ['api', 'worker', 'scheduler'] as const;
 export type ProcessRole = (typeof PROCESS_ROLES)[number];
@@ -59,7 +59,44 @@ export const envSchema = z.object({
   RECONCILE_PAGE_SIZE: envInt(1_000, 10, 100_000),
   SHUTDOWN_GRACE_MS: envInt(30_000, 0, 600_000),
 
+  BREAKER_FAILURE_THRESHOLD: envInt(5, 1, 10_000),
+  BREAKER_RECOVERY_TIMEOUT_MS: envInt(60_000, 100, 86_400_000),
+  BREAKER_HALF_OPEN_PROBES: envInt(1, 1, 100),
+  BREAKER_FAILURE_RATE: envNumber(0, 0, 1),
+  BREAKER_MIN_CALLS: envInt(20, 1, 100_000),
+  BREAKER_RATE_WINDOW_MS: envInt(60_000, 1_000, 86_400_000),
+  BREAKER_SLOW_CALL_MS: envInt(0, 0, 3_600_000),
+  RATE_LIMIT_RPM: envInt(0, 0, 100_000_000),
+  RATE_LIMIT_TPM: envInt(0, 0, 2_000_000_000),
+  RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
+  RATE_LIMIT_MAX_WAIT_MS: envInt(10_000, 0, 3_600_000),
+
   SEARCH_EF_SEARCH: envInt(100, 10, 1000),
+
+  NEAR_DUPLICATE_SYNC_MAX_VECTORS: envInt(5_000, 0, 100_000),
+  NEAR_DUPLICATE_INGEST_CHECK: envBoolean(true),
+  NEAR_DUPLICATE_INGEST_THRESHOLD: envNumber(0.95, 0.8, 1),
+  NEAR_DUPLICATE_INGEST_NEIGHBOURS: envInt(10, 1, 100),
+  DRIFT_TOLERANCE: envNumber(0.999, 0, 1),
+  DRIFT_CANARY_ENABLED: envBoolean(false),
+  DRIFT_CANARY_INTERVAL_MS: envInt(86_400_000, 1_000, 604_800_000),
+  DRIFT_CANARY_SAMPLE_SIZE: envInt(100, 1, 5_000),
+
+  MIGRATION_TICK_MS: envInt(250, 50, 60_000),
+  MIGRATION_WINDOW_BATCHES: envInt(20, 1, 1_000),
+  MIGRATION_MAX_FAILURE_SHARE: envNumber(0.05, 0, 1),
+  MIGRATION_COMPARISON_SAMPLE: envInt(50, 1, 1_000),
+
+  COST_ALERT_CHECK_INTERVAL_MS: envInt(60_000, 100, 86_400_000),
+  COST_ALERT_WEBHOOK_URL: envOptionalString().refine(
+    (value) => value === undefined || (/^https?:\/\//.test(value) && URL.canParse(value)),
+    'must be a URL starting with http:// or https://',
+  ),
+  COST_ALERT_WEBHOOK_TIMEOUT_MS: envInt(5_000, 100, 120_000),
+  COST_ALERT_WEBHOOK_MAX_ATTEMPTS: envInt(8, 1, 100),
+  COST_ALERT_WEBHOOK_BACKOFF_BASE_MS: envInt(2_000, 10, 3_600_000),
+  COST_ALERT_WEBHOOK_BACKOFF_CAP_MS: envInt(600_000, 10, 86_400_000),
+  COST_BUDGET_GATE_CACHE_MS: envInt(10_000, 0, 3_600_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { ProviderGuards } from '../circuit-breaker/provider-guards';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UsageLedgerService } from '../cost-analytics/usage-ledger.service';
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
@@ -24,7 +25,8 @@ export interface EmbedCallReport {
 
 /**
  * The one way to spend tokens: packs inputs under the API limits, calls the model's
- * provider, and writes every call to the usage ledger.
+ * provider through its guard (shared rate budget, circuit breaker), and writes every call
+ * to the usage ledger. A call the guard does not admit throws ProviderUnavailableError.
  */
 @Injectable()
 export class EmbeddingClient {
@@ -32,6 +34,7 @@ export class EmbeddingClient {
     private readonly providers: EmbeddingProviders,
     private readonly ledger: UsageLedgerService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly guards: ProviderGuards,
   ) {}
 
   async embed(
@@ -44,16 +47,24 @@ export class EmbeddingClient {
       throw new ProviderError('permanent', `input has ${tooLong.tokens} tokens; ${model.name} takes at most ${model.maxInputTokens}`);
     }
     const provider = this.providers.for(model);
+    const guard = this.guards.forProvider(model.provider);
     const limits = {
       maxInputs: API_LIMITS.maxInputsPerRequest,
-      maxTokens: Math.min(API_LIMITS.maxTokensPerRequest, this.config.queue.batchMaxTokens),
+      maxTokens: Math.min(API_LIMITS.maxTokensPerRequest, this.config.queue.batchMaxTokens, guard?.maxRequestTokens ?? Infinity),
     };
     const vectors: Float32Array[] = [];
     for (const group of packBatches(items, limits)) {
-      const startedAt = performance.now();
+      let durationMs = 0;
+      const send = async () => {
+        const startedAt = performance.now();
+        const sent = await provider.embed(group.map((item) => item.text), model);
+        durationMs = performance.now() - startedAt;
+        return sent;
+      };
+      const tokens = group.reduce((sum, item) => sum + item.tokens, 0);
       let response;
       try {
-        response = await provider.embed(group.map((item) => item.text), model);
+        response = guard ? await guard.call(tokens, send) : await send();
       } catch (error) {
         throw classifyProviderError(error);
       }
@@ -61,7 +72,7 @@ export class EmbeddingClient {
         callId: randomUUID(),
         modelId: model.id,
         requestId: response.requestId,
-        durationMs: performance.now() - startedAt,
+        durationMs,
         reportedTokens: response.reportedTokens,
         items: group.map(({ qaPairId, category, purpose, tokens }) => ({ qaPairId, category, purpose, tokens })),
       });

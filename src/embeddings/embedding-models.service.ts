@@ -4,7 +4,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { badRequest, conflict, notFound } from '../common/http-errors';
 import { EmbeddingModelEntity } from './embedding-model.entity';
-import { hnswIndexSql, MAX_INDEXED_DIMENSIONS } from './vector-sql';
+import { checkedInt, hnswIndexName, hnswIndexSql, MAX_INDEXED_DIMENSIONS } from './vector-sql';
 
 export interface RegisterModelInput {
   name: string;
@@ -87,6 +87,30 @@ export class EmbeddingModelsService {
   /** Builds the model's partial HNSW index if it is missing, without blocking writes. */
   async ensureIndex(model: EmbeddingModelEntity): Promise<void> {
     await this.db.query(hnswIndexSql(model, true));
+  }
+
+  /**
+   * Makes sure the model's index exists and is usable before it serves search: a
+   * CREATE INDEX CONCURRENTLY that was interrupted leaves an invalid index, which
+   * IF NOT EXISTS would keep forever.
+   */
+  async ensureValidIndex(model: EmbeddingModelEntity): Promise<void> {
+    const rows: Array<{ valid: boolean }> = await this.db.query(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
+      [hnswIndexName(model)],
+    );
+    if (rows.length > 0 && !rows[0].valid) await this.db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${hnswIndexName(model)}`);
+    if (rows.length === 0 || !rows[0].valid) await this.ensureIndex(model);
+  }
+
+  /** Deletes up to `limit` of a model's embeddings (a cleanup in bounded steps); returns how many. */
+  async deleteEmbeddings(modelId: number, limit: number): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.db.query(
+      `DELETE FROM embeddings WHERE model_id = $1
+         AND qa_pair_id IN (SELECT qa_pair_id FROM embeddings WHERE model_id = $1 LIMIT ${checkedInt(limit)})`,
+      [modelId],
+    );
+    return deleted;
   }
 
   /**

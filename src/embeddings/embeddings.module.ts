@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CircuitBreakerModule } from '../circuit-breaker/circuit-breaker.module';
 import { CostAnalyticsModule } from '../cost-analytics/cost-analytics.module';
 import { EmbeddingClient } from './embedding-client';
 import { EmbeddingEvents } from './embedding-events';
@@ -11,7 +12,7 @@ import { EmbeddingProviders } from './providers/embedding-providers';
 import { SearchService } from './search.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([EmbeddingModelEntity]), CostAnalyticsModule],
+  imports: [TypeOrmModule.forFeature([EmbeddingModelEntity]), CostAnalyticsModule, CircuitBreakerModule],
   controllers: [SearchController, ModelsController],
   providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],
   exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],

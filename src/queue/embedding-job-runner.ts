@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bull';
+import { ProviderGates } from '../circuit-breaker/provider-gates';
+import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailable-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { classifyProviderError, type ProviderError } from '../embeddings/providers/provider-error';
@@ -15,6 +17,9 @@ import { ThroughputCounter } from './throughput-counter';
  * error is dead-lettered at once (no retries burnt), a transient one is retried by Bull
  * with backoff until the last attempt, which is dead-lettered. The dead letter is
  * written before the job is failed, so it is never lost with a removed job.
+ * A job whose provider is unavailable (breaker open, rate budget used up) is neither: it
+ * waits at its model's gate, holding its concurrency slot, and tries again when the gate
+ * opens; no attempt is spent (see circuit-breaker/README.md, "The queue").
  */
 @Injectable()
 export class EmbeddingJobRunner {
@@ -27,6 +32,7 @@ export class EmbeddingJobRunner {
     private readonly models: EmbeddingModelsService,
     private readonly metrics: QueueMetrics,
     private readonly throughput: ThroughputCounter,
+    private readonly gates: ProviderGates,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.batcher = new MicroBatcher({
@@ -37,15 +43,27 @@ export class EmbeddingJobRunner {
     });
   }
 
+  /** Rejects with GateInterruptedError when the process stops while the job waits for its provider. */
   async run(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
-    try {
-      const outcome = await this.batcher.submit(job.data.model, job);
-      this.metrics.jobOutcomes.inc({ outcome: outcome.status });
-      return outcome;
-    } catch (caught) {
-      const error = classifyProviderError(caught);
-      await this.onFailure(job, error);
-      throw error;
+    const gate = this.gates.for(job.data.model);
+    for (;;) {
+      const pass = await gate.pass();
+      try {
+        const outcome = await this.batcher.submit(job.data.model, job);
+        this.metrics.jobOutcomes.inc({ outcome: outcome.status });
+        return outcome;
+      } catch (caught) {
+        if (caught instanceof ProviderUnavailableError) {
+          gate.close(caught);
+          this.metrics.jobsDeferred.inc({ reason: caught.reason });
+          continue;
+        }
+        const error = classifyProviderError(caught);
+        await this.onFailure(job, error);
+        throw error;
+      } finally {
+        pass.done();
+      }
     }
   }
 

@@ -1,13 +1,27 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bull';
+import { GateInterruptedError } from '../circuit-breaker/provider-gate';
+import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
 import { EMBED_JOB, type EmbeddingJobData } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
 import { EmbeddingQueue } from './embedding-queue.service';
+import { QueueMetrics } from './queue.metrics';
 
 const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+const POSTPONED_SUFFIX = ':postponed';
+
+/**
+ * The id a postponed job's work is re-added under. It alternates between the base id and
+ * one derived id: the job being postponed still holds its own id (Bull would ignore the
+ * add), and two ids at most keep the dedup that the base id gives producers and the
+ * reconciler (a duplicate finds the pair embedded and costs no provider call).
+ */
+export function postponedJobId(jobId: string): string {
+  return jobId.endsWith(POSTPONED_SUFFIX) ? jobId.slice(0, -POSTPONED_SUFFIX.length) : jobId + POSTPONED_SUFFIX;
+}
 
 /**
  * The consumer side, started only in processes with the `worker` role. The handler is
@@ -25,6 +39,8 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     private readonly runner: EmbeddingJobRunner,
     private readonly deadLetters: DeadLetterRecorder,
     private readonly models: EmbeddingModelsService,
+    private readonly gates: ProviderGates,
+    private readonly metrics: QueueMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -36,19 +52,56 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     });
     this.queue.bull.on('error', (error: Error) => this.logger.warn({ err: error }, 'queue error'));
     void this.queue.bull
-      .process(EMBED_JOB, this.config.queue.concurrency, (job: Job<EmbeddingJobData>) => this.runner.run(job))
+      .process(EMBED_JOB, this.config.queue.concurrency, (job: Job<EmbeddingJobData>) => this.handle(job))
       .catch((error: unknown) => this.logger.error({ err: error }, 'embedding worker stopped'));
     this.logger.log(`embedding worker started (concurrency ${this.config.queue.concurrency}, batches of ≤ ${this.config.queue.batchMaxInputs})`);
   }
 
-  /** Stops taking jobs and lets the ones in flight finish (up to SHUTDOWN_GRACE_MS) before producers close. */
+  /**
+   * Stops taking jobs and lets the ones in flight finish (up to SHUTDOWN_GRACE_MS) before
+   * producers close. Jobs waiting for an unavailable provider would not finish: they are
+   * handed back to the queue instead (after close() has stopped fetching, or this worker
+   * would take new jobs to hand back).
+   */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.started) return;
     const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.shutdownGraceMs).unref());
     const closed = this.queue.bull.close().then(() => 'closed' as const);
+    this.gates.interrupt();
     if ((await Promise.race([closed, grace])) === 'timeout') {
       this.logger.warn('in-flight embedding jobs did not finish in time; they will be picked up again as stalled jobs');
     }
+  }
+
+  private async handle(job: Job<EmbeddingJobData>): Promise<unknown> {
+    try {
+      return await this.runner.run(job);
+    } catch (error) {
+      if (error instanceof GateInterruptedError) return this.postpone(job, error.retryInMs);
+      throw error;
+    }
+  }
+
+  /**
+   * Bull v4 cannot delay an active job without spending an attempt, so the work is re-added,
+   * delayed, under the alternate id, with the attempts it has left, and this job completes.
+   * Left to stall instead, it would come back counted as stalled, and a second stall
+   * dead-letters it.
+   */
+  private async postpone(job: Job<EmbeddingJobData>, delayMs: number): Promise<{ status: 'postponed'; as: string }> {
+    const jobId = postponedJobId(String(job.id));
+    const { priority, attempts = 1, backoff, removeOnComplete, removeOnFail } = job.opts;
+    await this.queue.bull.add(EMBED_JOB, job.data, {
+      jobId,
+      delay: Math.ceil(delayMs),
+      priority,
+      attempts: Math.max(1, attempts - job.attemptsMade),
+      backoff,
+      removeOnComplete,
+      removeOnFail,
+    });
+    this.metrics.jobOutcomes.inc({ outcome: 'postponed' });
+    return { status: 'postponed', as: jobId };
   }
 
   /** Bull fails a job that stalled twice without a normal attempt: keep it as a dead letter. */

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { EMBEDDINGS_QUEUE } from './embedding-job';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
@@ -10,10 +11,11 @@ const STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
 @Injectable()
 export class QueueMetrics {
   readonly jobOutcomes: Counter<'outcome'>;
+  readonly jobsDeferred: Counter<'reason'>;
   readonly inputsPerCall: Histogram;
   readonly batchSeconds: Histogram;
 
-  constructor(registry: Registry, @InjectQueue(EMBEDDINGS_QUEUE) queue: Queue) {
+  constructor(registry: Registry, @InjectQueue(EMBEDDINGS_QUEUE) queue: Queue, gates: ProviderGates) {
     new Gauge({
       name: 'embsvc_queue_jobs',
       help: 'Embedding jobs by state',
@@ -27,9 +29,23 @@ export class QueueMetrics {
     });
     this.jobOutcomes = new Counter({
       name: 'embsvc_embedding_jobs_total',
-      help: 'Embedding jobs finished, by outcome (embedded, unchanged, superseded, deleted, retry, dead_lettered, deferred)',
+      help: 'Embedding jobs finished, by outcome (embedded, unchanged, superseded, deleted, retry, dead_lettered, postponed)',
       labelNames: ['outcome'],
       registers: [registry],
+    });
+    this.jobsDeferred = new Counter({
+      name: 'embsvc_embedding_jobs_deferred_total',
+      help: 'Times a job met an unavailable provider (breaker open, rate budget used up) and was held back without spending an attempt',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'embsvc_embedding_jobs_held',
+      help: 'Jobs this process holds back while their provider is unavailable',
+      registers: [registry],
+      collect() {
+        this.set(gates.held());
+      },
     });
     this.inputsPerCall = new Histogram({
       name: 'embsvc_provider_inputs_per_call',

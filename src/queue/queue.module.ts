@@ -4,6 +4,7 @@ import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { RedisOptions } from 'ioredis';
+import { CircuitBreakerModule } from '../circuit-breaker/circuit-breaker.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { ProviderError } from '../embeddings/providers/provider-error';
@@ -45,6 +46,7 @@ export function bullRedisOptions(url: string): RedisOptions {
 @Module({
   imports: [
     EmbeddingsModule,
+    CircuitBreakerModule,
     TypeOrmModule.forFeature([DeadLetterEntity]),
     BullModule.registerQueueAsync({
       name: EMBEDDINGS_QUEUE,

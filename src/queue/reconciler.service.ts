@@ -24,6 +24,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private firstPass?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private backfillOwner?: () => Promise<ReadonlySet<number>>;
 
   constructor(
     private readonly models: EmbeddingModelsService,
@@ -61,10 +62,21 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Hands the backfill of some models to their owner (a running migration feeds its target
+   * in a bounded window and must stay quiet while paused): the reconciler skips the ids
+   * `owner` returns.
+   */
+  delegateBackfill(owner: () => Promise<ReadonlySet<number>>): void {
+    this.backfillOwner = owner;
+  }
+
   /** One full pass over every model that must be kept current. */
   async reconcileNow(): Promise<ReconcileReport> {
     const report: ReconcileReport = { pending: 0, byModel: {} };
+    const delegated = (await this.backfillOwner?.()) ?? new Set<number>();
     for (const model of await this.models.modelsToKeepCurrent()) {
+      if (delegated.has(model.id)) continue;
       let after: string | null = null;
       let count = 0;
       for (;;) {

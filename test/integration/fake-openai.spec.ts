@@ -12,7 +12,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import { FakeOpenAIControl, type FakeOpenAI, spawnFakeOpenAI, startFakeOpenAI } from '../../tools/fake-openai';
-import { countTokens } from '../../tools/fake-openai/cl100k';
+import { countTokens } from '../../src/embeddings/cl100k';
 import { formatDuration } from '../../tools/fake-openai/duration';
 
 const cl100k = getEncoding('cl100k_base');

@@ -1,5 +1,5 @@
 import type { Answer } from './answer';
-import { countTokens, decodeTokens, isKnownToken } from './cl100k';
+import { countTokens, decodeTokens, isKnownToken } from '../../src/embeddings/cl100k';
 import { type EmbeddingModel, findModel } from './models';
 import * as errors from './openai-errors';
 

@@ -8,14 +8,18 @@ import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
  * - quota_exhausted: a 429 that will not pass by waiting a minute; counts toward the breaker.
  * - permanent: do not retry; dead-letter at once (400, 401, 403, 404, 422, input too long).
  * - aborted: we cancelled the call ourselves (shutdown, cancelled work); retry, never an outage.
+ * - unavailable: we did not call: the circuit breaker or the rate budget did not admit it
+ *   (`ProviderUnavailableError` in circuit-breaker/); come back after `retryAfterMs`.
  */
-export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent' | 'aborted';
+export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent' | 'aborted' | 'unavailable';
 
 export interface ProviderErrorDetails {
   status?: number;
   code?: string;
   retryAfterMs?: number;
   requestId?: string;
+  /** The error response's headers (its `x-ratelimit-*` feed the shared rate budget). */
+  headers?: Headers;
 }
 
 export class ProviderError extends Error {
@@ -58,6 +62,7 @@ export function classifyProviderError(error: unknown): ProviderError {
       code: typeof error.code === 'string' ? error.code : undefined,
       requestId: error.requestID ?? undefined,
       retryAfterMs: retryAfterMs(error.headers),
+      headers: error.headers,
     };
     const message = `provider answered ${status}: ${error.message}`;
     if (status === 429) {

@@ -61,7 +61,8 @@ export class DeadLettersService {
 
   private async replayLetters(letters: DeadLetterEntity[]): Promise<{ replayed: number }> {
     const ids = letters.map((letter) => letter.id);
-    const rows: Array<{ qa_pair_id: string; content_hash: string; purpose: UsagePurpose; name: string }> = await this.db.query(
+    // TypeORM answers a DELETE … RETURNING with [rows, affected].
+    const [rows]: [Array<{ qa_pair_id: string; content_hash: string; purpose: UsagePurpose; name: string }>, number] = await this.db.query(
       `DELETE FROM dead_letters d USING qa_pairs q, embedding_models m
        WHERE d.id = ANY($1::uuid[]) AND q.id = d.qa_pair_id AND m.id = d.model_id
        RETURNING d.qa_pair_id, q.content_hash, d.purpose, m.name`,

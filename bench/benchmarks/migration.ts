@@ -1,0 +1,165 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { type FakeOpenAIControl, spawnFakeOpenAI } from '../../tools/fake-openai';
+import { percentile, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
+import { createBenchEnvironment, spawnService } from './migration-environment';
+
+const FULL_SIZE = 100_000;
+const FROM = 'text-embedding-ada-002';
+const TO = 'text-embedding-3-small';
+const API_KEY = 'bench-admin-key';
+const FAKE_KEY = 'sk-bench';
+const BULK = 5_000;
+const IDLE_SEARCHES = 300;
+const QUERIES = ['how do I rotate an api key', 'export invoices to csv', 'reset two factor login', 'webhook retries', 'team seats billing'];
+
+interface Client {
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+export const migrationBenchmark: Benchmark = {
+  name: 'migration',
+  description:
+    'Migrates every embedding from text-embedding-ada-002 to text-embedding-3-small (both 1536-d) with the fake provider in its own process, ' +
+    'one worker process and the API + scheduler in this one: migration rate against the plain ingest rate measured in the same run, and ' +
+    'search latency while the migration runs against idle.',
+  async run(context: BenchContext) {
+    const n = scaled(FULL_SIZE, context.scale, 500);
+    const environment = await createBenchEnvironment();
+    const fake = await spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
+    const env: Record<string, string> = {
+      DATABASE_URL: environment.databaseUrl,
+      REDIS_URL: environment.redisUrl,
+      REDIS_PREFIX: environment.redisPrefix,
+      ADMIN_API_KEYS: API_KEY,
+      OPENAI_API_KEY: FAKE_KEY,
+      OPENAI_BASE_URL: fake.baseURL,
+      EMBEDDING_MODEL: FROM,
+      LOG_LEVEL: 'warn',
+      RECONCILE_INTERVAL_MS: '600000',
+    };
+    const worker = await spawnService({ ...env, ROLE: 'worker' });
+    const app = (await createApp(loadConfig({ ...env, ROLE: 'api,scheduler', PORT: '0' }))) as INestApplication;
+    await app.listen(0, '127.0.0.1');
+    const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const client: Client = {
+      async request(method, path, body) {
+        const response = await fetch(baseUrl + path, {
+          method,
+          headers: { 'x-api-key': API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await response.text();
+        return { status: response.status, body: text ? JSON.parse(text) : undefined };
+      },
+    };
+    const db = await new DataSource(dataSourceOptions({ url: environment.databaseUrl, poolSize: 2, statementTimeoutMs: 0 })).initialize();
+    try {
+      const ingestSeconds = await ingest(client, db, n, context);
+      context.log(`ingested ${n} pairs in ${round(ingestSeconds, 1)} s`);
+      const idle = await searchFor(client, () => IDLE_SEARCHES);
+      context.log(`idle search: p50 ${round(percentile(idle.latencies, 50), 1)} ms, p99 ${round(percentile(idle.latencies, 99), 1)} ms`);
+      const migration = await migrate(client, fake.control, context);
+      const during = migration.search;
+      context.log(`migrated in ${round(migration.seconds, 1)} s; ${during.latencies.length} searches meanwhile`);
+      return {
+        figures: {
+          pairs: n,
+          migration_pairs_per_s: round(n / migration.seconds, 1),
+          ingest_pairs_per_s: round(n / ingestSeconds, 1),
+          migration_vs_ingest: round(ingestSeconds / migration.seconds, 3),
+          search_p50_ms_idle: round(percentile(idle.latencies, 50), 2),
+          search_p99_ms_idle: round(percentile(idle.latencies, 99), 2),
+          search_p50_ms_during: round(percentile(during.latencies, 50), 2),
+          search_p99_ms_during: round(percentile(during.latencies, 99), 2),
+          search_errors_during: during.errors,
+          searches_during: during.latencies.length,
+          migration_provider_requests: migration.providerRequests,
+        },
+        notes: {
+          setup:
+            `${n} pairs embedded under ${FROM} by one worker process (defaults: concurrency 512, batches ≤ 256), then migrated to ${TO} ` +
+            'with the default window (batch 100 × 20); the fake provider runs in its own process with no latency',
+          rates: 'ingest = first bulk POST until every pair is embedded; migration = start until filled (comparison and cutover excluded)',
+          search: 'one client, sequential POST /search (limit 10) over HTTP to the API in this process; idle = after the ingest, before the migration',
+        },
+      };
+    } finally {
+      await db.destroy();
+      await app.close();
+      await worker.stop();
+      await fake.stop();
+      await environment.destroy();
+    }
+  },
+};
+
+async function ingest(client: Client, db: DataSource, n: number, context: BenchContext): Promise<number> {
+  const started = performance.now();
+  for (let offset = 0; offset < n; offset += BULK) {
+    const items = Array.from({ length: Math.min(BULK, n - offset) }, (_, k) => {
+      const i = offset + k;
+      return {
+        question: `How do I ${QUERIES[i % QUERIES.length]} for workspace ${i} in region ${i % 41}?`,
+        answer: `Open the admin console, choose workspace ${i}, then follow step ${i % 17} of guide ${i % 97}.`,
+        category: `topic-${i % 12}`,
+      };
+    });
+    const response = await client.request('POST', '/api/v1/qa-pairs/bulk', { items });
+    if (response.status !== 201) throw new Error(`bulk create answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  let last = 0;
+  for (;;) {
+    const [row] = await db.query(`SELECT count(*)::int AS n FROM embeddings`);
+    if (row.n >= n) return (performance.now() - started) / 1000;
+    if (row.n - last >= n / 10) {
+      context.log(`ingest: ${row.n} of ${n}`);
+      last = row.n;
+    }
+    await sleep(100);
+  }
+}
+
+async function migrate(client: Client, fake: FakeOpenAIControl, context: BenchContext) {
+  const providerBefore = (await fake.stats()).byModel[TO]?.requests ?? 0;
+  const started = await client.request('POST', '/api/v1/migrations', { fromModel: FROM, toModel: TO });
+  if (started.status !== 201) throw new Error(`migration start answered ${started.status}: ${JSON.stringify(started.body)}`);
+  const id: string = started.body.id;
+  let filled: { createdAt: string; filledAt: string } | undefined;
+  const watcher = (async () => {
+    let lastLogged = -10;
+    for (;;) {
+      const { body } = await client.request('GET', `/api/v1/migrations/${id}`);
+      if (body.filledAt) return (filled = body);
+      if (['failed', 'cancelled'].includes(body.state)) throw new Error(`migration ${body.state}: ${body.reason}`);
+      if (body.progress.percentage - lastLogged >= 10) {
+        context.log(`migration: ${body.progress.percentage} % at ${body.pairsPerSecond} pairs/s`);
+        lastLogged = body.progress.percentage;
+      }
+      await sleep(250);
+    }
+  })();
+  const search = await searchFor(client, () => (filled ? 0 : Number.POSITIVE_INFINITY));
+  await watcher;
+  const seconds = (Date.parse(filled!.filledAt) - Date.parse(filled!.createdAt)) / 1000;
+  return { seconds, search, providerRequests: ((await fake.stats()).byModel[TO]?.requests ?? 0) - providerBefore };
+}
+
+/** Sequential searches while `remaining()` is above the count done so far. */
+async function searchFor(client: Client, remaining: () => number): Promise<{ latencies: number[]; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  for (let i = 0; i < remaining(); i++) {
+    const query = `${QUERIES[i % QUERIES.length]} workspace ${i % 500}`;
+    const started = performance.now();
+    const response = await client.request('POST', '/api/v1/search', { query, limit: 10 }).catch(() => ({ status: 0, body: undefined }));
+    latencies.push(performance.now() - started);
+    if (response.status !== 200 || response.body.results.length !== 10) errors++;
+  }
+  return { latencies, errors };
+}

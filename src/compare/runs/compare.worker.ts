@@ -1,0 +1,49 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job } from 'bull';
+import { APP_CONFIG, type AppConfig, hasRole } from '../../config/app-config';
+import { DriftCheck } from '../drift/drift-check';
+import { NearDuplicateScan } from '../near-duplicate-scan';
+import { type RunBody, BackgroundRuns } from './background-runs';
+import { type CompareJobData, CompareQueue } from './compare-queue';
+import type { RunKind } from './compare-runs';
+
+/**
+ * The consumer side of the `compare` queue, started only in processes with the `worker`
+ * role: one scan and one drift check at a time per process (a scan is CPU-bound, and
+ * drift checks spend tokens). Stopping the process aborts a running scan at its next
+ * pause; the run is stored as interrupted and can be retried.
+ */
+@Injectable()
+export class CompareWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(CompareWorker.name);
+  private readonly stop = new AbortController();
+  private started = false;
+
+  constructor(
+    private readonly queue: CompareQueue,
+    private readonly runs: BackgroundRuns,
+    private readonly scan: NearDuplicateScan,
+    private readonly drift: DriftCheck,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!hasRole(this.config, 'worker')) return;
+    this.started = true;
+    this.queue.bull.on('error', (error: Error) => this.logger.warn({ err: error }, 'compare queue error'));
+    this.handle('near_duplicate_scan', (run, report, signal) => this.scan.run(run, report, signal));
+    this.handle('drift_check', (run, report, signal) => this.drift.run(run, report, signal));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    this.stop.abort(new Error('the worker is shutting down'));
+    await this.queue.bull.close();
+  }
+
+  private handle(kind: RunKind, body: RunBody): void {
+    void this.queue.bull
+      .process(kind, 1, (job: Job<CompareJobData>) => this.runs.execute(job.data.runId, job.data.attempt, body, this.stop.signal))
+      .catch((error: unknown) => this.logger.error({ err: error }, `${kind} worker stopped`));
+  }
+}

@@ -1,0 +1,56 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** Usage summed over some slice: counts, tokens and exact cost. */
+export class UsageSummaryDto {
+  @ApiProperty({ example: 1280, description: 'Embedded items (one per input per provider call)' })
+  items!: number;
+
+  @ApiProperty({ example: 48210, description: "Billed tokens: the provider's reported usage shared out over the items" })
+  tokens!: number;
+
+  @ApiProperty({ example: 48190, description: 'Tokens counted locally (cl100k_base) before sending' })
+  localTokens!: number;
+
+  @ApiProperty({ example: 20, description: 'tokens − localTokens: what the provider counted beyond (or short of) our count' })
+  tokenDifference!: number;
+
+  @ApiProperty({ example: '0.0009642', description: 'USD, exact decimal, at the price effective when each call was made' })
+  costUsd!: string;
+}
+
+export class DailyUsageDto extends UsageSummaryDto {
+  @ApiProperty({ example: '2026-11-30', description: 'Local date in the report time zone' })
+  date!: string;
+
+  @ApiProperty({ example: '2026-W49' })
+  isoWeek!: string;
+}
+
+export class WeeklyUsageDto extends UsageSummaryDto {
+  @ApiProperty({ example: '2026-W53', description: 'ISO 8601 week (Monday first) of the local dates' })
+  isoWeek!: string;
+
+  @ApiProperty({ example: '2026-12-28', description: 'First date of the week inside the report period' })
+  firstDate!: string;
+
+  @ApiProperty({ example: '2027-01-03', description: 'Last date of the week inside the report period' })
+  lastDate!: string;
+
+  @ApiProperty({ example: 7, description: 'Days of this week inside the report period (fewer at its edges)' })
+  days!: number;
+}
+
+export class CategoryUsageDto extends UsageSummaryDto {
+  @ApiProperty({ example: 'billing', nullable: true, type: String, description: 'null: usage without a category (search queries)' })
+  category!: string | null;
+}
+
+export class ModelUsageDto extends UsageSummaryDto {
+  @ApiProperty({ example: 'text-embedding-3-small' })
+  model!: string;
+}
+
+export class PurposeUsageDto extends UsageSummaryDto {
+  @ApiProperty({ enum: ['ingest', 'update', 'migration', 'drift', 'search'] })
+  purpose!: string;
+}

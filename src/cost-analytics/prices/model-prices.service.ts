@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { QueryFailedError, type DataSource } from 'typeorm';
+import { badRequest, conflict } from '../../common/http-errors';
+import { CostClock } from '../cost-clock';
+import type { ModelPriceDto, ModelPriceHistoryDto } from '../dto/price.dto';
+
+export interface AddModelPriceInput {
+  model: string;
+  pricePerMillionTokens: string;
+  /** ISO 8601; default now. */
+  effectiveFrom?: string;
+}
+
+/** The price effective at $2 for model $1: the latest change at or before it, else the registered price. */
+const PRICE_AT = `
+  COALESCE(
+    (SELECT p.price_per_million_tokens FROM model_prices p
+     WHERE p.model_id = m.id AND p.effective_from <= $2 ORDER BY p.effective_from DESC LIMIT 1),
+    m.price_per_million_tokens)::text`;
+
+/**
+ * Price history: a change takes effect at its instant (now or later, never in the past),
+ * so the ledger, priced at write time, is never rewritten by it.
+ */
+@Injectable()
+export class ModelPricesService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly clock: CostClock,
+  ) {}
+
+  async history(): Promise<ModelPriceHistoryDto[]> {
+    const [models, prices] = await Promise.all([
+      this.db.query(
+        `SELECT m.id, m.name, m.price_per_million_tokens::text AS registered, ${PRICE_AT.replace('$2', '$1')} AS current
+         FROM embedding_models m ORDER BY m.id`,
+        [this.clock.now().toISOString()],
+      ) as Promise<Array<{ id: number; name: string; registered: string; current: string }>>,
+      this.db.query(
+        `SELECT p.model_id, m.name AS model, p.price_per_million_tokens::text AS price, p.effective_from, p.created_at
+         FROM model_prices p JOIN embedding_models m ON m.id = p.model_id ORDER BY p.model_id, p.effective_from`,
+      ) as Promise<Array<{ model_id: number; model: string; price: string; effective_from: Date; created_at: Date }>>,
+    ]);
+    return models.map((model) => ({
+      model: model.name,
+      registeredPricePerMillionTokens: model.registered,
+      currentPricePerMillionTokens: model.current,
+      prices: prices
+        .filter((price) => price.model_id === model.id)
+        .map((price) => ({ model: price.model, pricePerMillionTokens: price.price, effectiveFrom: price.effective_from, createdAt: price.created_at })),
+    }));
+  }
+
+  async add(input: AddModelPriceInput): Promise<ModelPriceDto> {
+    const now = this.clock.now();
+    const effectiveFrom = input.effectiveFrom === undefined ? now : new Date(input.effectiveFrom);
+    if (Number.isNaN(effectiveFrom.getTime())) throw badRequest('effectiveFrom', 'must be an ISO 8601 date-time');
+    if (effectiveFrom.getTime() < now.getTime()) throw badRequest('effectiveFrom', 'must not be in the past: history is never rewritten');
+    const [model] = await this.db.query(`SELECT id, name FROM embedding_models WHERE name = $1`, [input.model]);
+    if (!model) throw badRequest('model', `${input.model} is not a known embedding model`);
+    try {
+      const [row] = await this.db.query(
+        `INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from) VALUES ($1, $2, $3)
+         RETURNING price_per_million_tokens::text AS price, effective_from, created_at`,
+        [model.id, input.pricePerMillionTokens, effectiveFrom.toISOString()],
+      );
+      return { model: model.name, pricePerMillionTokens: row.price, effectiveFrom: row.effective_from, createdAt: row.created_at };
+    } catch (error) {
+      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+        throw conflict(`${model.name} already has a price effective from ${effectiveFrom.toISOString()}`);
+      }
+      throw error;
+    }
+  }
+
+  /** USD per 1M tokens charged for a call to `modelId` at `at` (for estimates; the ledger prices in SQL the same way). */
+  async priceAt(modelId: number, at: Date = this.clock.now()): Promise<string> {
+    const [row] = await this.db.query(`SELECT ${PRICE_AT} AS price FROM embedding_models m WHERE m.id = $1`, [modelId, at.toISOString()]);
+    if (!row) throw badRequest('model', `embedding model ${modelId} does not exist`);
+    return row.price;
+  }
+}

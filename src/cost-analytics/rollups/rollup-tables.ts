@@ -1,0 +1,25 @@
+/**
+ * Usage is summed as it is written into three rollup tables of UTC buckets. Fifteen
+ * minutes is the finest: every time zone in use today is a whole number of quarter hours
+ * from UTC (India +5:30, Nepal +5:45, Chatham +12:45), so any local day is a whole number
+ * of quarter-hour buckets; hours and days make long ranges cheap to read.
+ */
+export type RollupGrain = 'quarter' | 'hour' | 'day';
+
+export const GRAIN_MS: Record<RollupGrain, number> = { quarter: 15 * 60_000, hour: 60 * 60_000, day: 24 * 60 * 60_000 };
+
+export const ROLLUP_TABLES: Record<RollupGrain, string> = {
+  quarter: 'usage_rollup_15m',
+  hour: 'usage_rollup_1h',
+  day: 'usage_rollup_1d',
+};
+
+/** Finest first: the order every writer upserts in, so concurrent writers never deadlock. */
+export const ROLLUP_GRAINS: readonly RollupGrain[] = ['quarter', 'hour', 'day'];
+
+const BIN_WIDTH: Record<RollupGrain, string> = { quarter: '15 minutes', hour: '1 hour', day: '1 day' };
+
+/** SQL for the bucket a timestamptz falls in: aligned to the Unix epoch, so UTC whatever the session's TimeZone. */
+export function rollupBucketSql(grain: RollupGrain, column: string): string {
+  return `date_bin('${BIN_WIDTH[grain]}', ${column}, timestamptz 'epoch')`;
+}

@@ -1,0 +1,165 @@
+import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
+import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { EmbeddingStore } from '../embeddings/embedding-store';
+import { type MigrationCounts, MigrationCoverage } from './migration-coverage';
+import { MigrationJobs } from './migration-jobs';
+import { MigrationRecords } from './migration-records';
+import type { ModelMigrationEntity } from './model-migration.entity';
+import { ModelSwitch } from './model-switch';
+import { NeighbourComparer } from './neighbour-comparison';
+
+const PROGRESS_INTERVAL_MS = 1_000;
+/** Below this many pairs dealt with, one unlucky batch would decide the failure share. */
+const MIN_PROCESSED_FOR_FAILURE_SHARE = 100;
+const RATE_SMOOTHING = 0.3;
+const CLEANUP_STEP = 2_000;
+
+/**
+ * One step of a migration's background work, run by whichever scheduler holds its lease:
+ * settle the queued window, record progress (and stop on too many failures), feed the
+ * window from the persisted cursor, and when a pass is done either start another (to pick
+ * up what a Redis wipe or a missed dual-write lost) or finish: compare, then cut over or
+ * wait. Every step starts from what Postgres says, so any process can take the next one.
+ */
+@Injectable()
+export class MigrationBackfill {
+  private readonly logger = new Logger(MigrationBackfill.name);
+
+  constructor(
+    private readonly records: MigrationRecords,
+    private readonly coverage: MigrationCoverage,
+    private readonly jobs: MigrationJobs,
+    private readonly store: EmbeddingStore,
+    private readonly models: EmbeddingModelsService,
+    private readonly modelSwitch: ModelSwitch,
+    private readonly comparer: NeighbourComparer,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async step(id: string): Promise<void> {
+    const migration = await this.records.find(id);
+    if (!migration) return;
+    if (migration.cleanupRequestedAt && !migration.cleanedAt) await this.cleanupStep(migration);
+    else if (migration.state === 'running') await this.fillStep(migration);
+  }
+
+  private async fillStep(migration: ModelMigrationEntity): Promise<void> {
+    const [from, to] = await Promise.all([this.models.getById(migration.fromModelId), this.models.getById(migration.toModelId)]);
+    if (!from.isActive) {
+      await this.stop(migration, 'cancelled', `${from.name} stopped being the active model before this migration cut over`);
+      return;
+    }
+    const waiting = await this.jobs.settle(migration.id, to);
+    const counts = await this.refreshProgress(migration, to, false);
+    if (counts && (await this.stopOnFailures(migration, counts, false))) return;
+
+    const windowSize = migration.batchSize * this.config.migration.windowBatches;
+    let cursor = migration.cursor;
+    let fed = 0;
+    let exhausted = false;
+    while (waiting.length + fed < windowSize) {
+      const page = await this.store.pendingPage(to.id, cursor, Math.min(migration.batchSize, windowSize - waiting.length - fed));
+      if (page.length === 0) {
+        exhausted = true;
+        break;
+      }
+      // The cursor moves first and only while running: a pause or cancel in between stops the
+      // feeding, and a crash before the enqueue only leaves pairs for the next pass.
+      if (!(await this.records.updateIf(migration.id, ['running'], { cursor: page[page.length - 1].id }))) return;
+      cursor = page[page.length - 1].id;
+      const queued = await this.jobs.enqueue(migration.id, to, page);
+      fed += page.length;
+      if (!queued) return;
+    }
+    if (!exhausted || fed > 0) return;
+    if (waiting.length > 0) {
+      await this.jobs.dropLost(migration.id, waiting);
+      return;
+    }
+    if ((await this.coverage.behind(from.id, to.id)) > 0) {
+      await this.records.updateIf(migration.id, ['running'], { cursor: null, pass: migration.pass + 1 });
+      return;
+    }
+    await this.finish(migration, from, to);
+  }
+
+  /** Every pair is embedded under the target or failed: compare, then cut over or wait for a request. */
+  private async finish(migration: ModelMigrationEntity, from: EmbeddingModelEntity, to: EmbeddingModelEntity): Promise<void> {
+    const counts = (await this.refreshProgress(migration, to, true))!;
+    if (await this.stopOnFailures(migration, counts, true)) return;
+    await this.records.updateIf(migration.id, ['running'], { filledAt: () => 'coalesce(filled_at, now())' });
+    if (!migration.comparison) {
+      const comparison = await this.comparer.compare(from, to, this.config.migration.comparisonSample).catch((error: unknown) => {
+        this.logger.warn({ err: error, migrationId: migration.id }, 'old-vs-new comparison failed; cutover goes ahead without it');
+        return null;
+      });
+      if (comparison) await this.records.update(migration.id, { comparison });
+    }
+    if (!migration.autoCutover) {
+      if (await this.records.updateIf(migration.id, ['running'], { state: 'ready' })) await this.jobs.forget(migration.id);
+      return;
+    }
+    try {
+      await this.modelSwitch.cutover(migration.id);
+      await this.jobs.forget(migration.id);
+      this.logger.log({ migrationId: migration.id, from: from.name, to: to.name }, 'migration cut over');
+    } catch (error) {
+      // An edit landed between the check and the switch, or the migration was paused: the next step looks again.
+      if (!(error instanceof ConflictException)) throw error;
+      this.logger.log({ migrationId: migration.id, why: error.message }, 'cutover deferred');
+    }
+  }
+
+  /** Progress from Postgres at most once a second, with the smoothed rate and the running time. */
+  private async refreshProgress(migration: ModelMigrationEntity, to: EmbeddingModelEntity, force: boolean): Promise<MigrationCounts | null> {
+    const now = Date.now();
+    const elapsedMs = migration.progressAt ? Math.max(0, now - migration.progressAt.getTime()) : 0;
+    if (!force && elapsedMs < PROGRESS_INTERVAL_MS) return null;
+    const counts = await this.coverage.counts(to.id);
+    const instant = elapsedMs > 0 ? Math.max(0, counts.completed - migration.completed) / (elapsedMs / 1000) : null;
+    const previous = migration.pairsPerSecond;
+    const rate = instant === null ? previous : previous === null ? instant : previous + RATE_SMOOTHING * (instant - previous);
+    await this.records.updateIf(migration.id, ['running'], {
+      ...counts,
+      pairsPerSecond: rate,
+      runningMs: migration.runningMs + elapsedMs,
+      progressAt: new Date(now),
+    });
+    return counts;
+  }
+
+  private async stopOnFailures(migration: ModelMigrationEntity, counts: MigrationCounts, final: boolean): Promise<boolean> {
+    const processed = counts.completed + counts.failed;
+    if (counts.failed === 0) return false;
+    if (!final && processed < Math.min(counts.total, MIN_PROCESSED_FOR_FAILURE_SHARE)) return false;
+    const share = counts.failed / processed;
+    const limit = Number(migration.maxFailureShare);
+    if (share <= limit) return false;
+    await this.stop(
+      migration,
+      'failed',
+      `${counts.failed} of ${processed} pairs failed (${(share * 100).toFixed(1)} %), above the limit of ${(limit * 100).toFixed(1)} %; search stayed on the old model`,
+    );
+    return true;
+  }
+
+  private async stop(migration: ModelMigrationEntity, state: 'cancelled' | 'failed', reason: string): Promise<void> {
+    await this.modelSwitch.end(migration.id, state, reason);
+    await this.jobs.withdraw(migration.id);
+    await this.jobs.forget(migration.id);
+    this.logger.warn({ migrationId: migration.id, state, reason }, 'migration stopped');
+  }
+
+  private async cleanupStep(migration: ModelMigrationEntity): Promise<void> {
+    const loser = await this.models.getById(migration.state === 'cut_over' ? migration.fromModelId : migration.toModelId);
+    if (loser.isActive || loser.keepCurrent) {
+      await this.records.update(migration.id, { cleanupRequestedAt: null, reason: `cleanup stopped: ${loser.name} is in use again` });
+      return;
+    }
+    if ((await this.models.deleteEmbeddings(loser.id, CLEANUP_STEP)) === 0) {
+      await this.records.update(migration.id, { cleanedAt: () => 'now()' });
+    }
+  }
+}

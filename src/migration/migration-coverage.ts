@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { checkedInt, fromVectorLiteral } from '../embeddings/vector-sql';
+
+/** A pair whose current content has no embedding under the target model yet. */
+export interface PairToMigrate {
+  qaPairId: string;
+  contentHash: string;
+  /** Its current content is embedded under the source model (it is "still on the old model"). */
+  onSource: boolean;
+  /** It has a target embedding, of an older version of its content. */
+  staleTarget: boolean;
+}
+
+export interface MigrationCounts {
+  total: number;
+  /** Pairs whose current content is embedded under the target. */
+  completed: number;
+  /** Pairs whose current content is dead-lettered under the target (and not embedded). */
+  failed: number;
+}
+
+export interface SampledPair {
+  qaPairId: string;
+  source: Float32Array;
+  target: Float32Array;
+}
+
+/**
+ * The migration's read-only questions about embedding state across two models. Embeddings
+ * count only for the content hash they were made from, as everywhere else.
+ */
+@Injectable()
+export class MigrationCoverage {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One page (by id) of pairs lacking a current target embedding, dead-lettered ones included. */
+  async pairsToMigrate(fromId: number, toId: number, afterId: string | null, limit: number): Promise<PairToMigrate[]> {
+    const [from, to] = [checkedInt(fromId), checkedInt(toId)];
+    const rows: Array<{ id: string; content_hash: string; on_source: boolean; stale_target: boolean }> = await this.db.query(
+      `SELECT q.id, q.content_hash,
+              EXISTS (SELECT 1 FROM embeddings o WHERE o.qa_pair_id = q.id AND o.model_id = ${from} AND o.content_hash = q.content_hash) AS on_source,
+              EXISTS (SELECT 1 FROM embeddings n WHERE n.qa_pair_id = q.id AND n.model_id = ${to}) AS stale_target
+       FROM qa_pairs q
+       WHERE ($1::uuid IS NULL OR q.id > $1::uuid)
+         AND NOT EXISTS (SELECT 1 FROM embeddings n WHERE n.qa_pair_id = q.id AND n.model_id = ${to} AND n.content_hash = q.content_hash)
+       ORDER BY q.id
+       LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ qaPairId: r.id, contentHash: r.content_hash, onSource: r.on_source, staleTarget: r.stale_target }));
+  }
+
+  /**
+   * Pairs to migrate and their tokens where the source model already counted them: the
+   * same text under the same tokenizer (cl100k_base) has the same count.
+   */
+  async storedTokenCounts(fromId: number, toId: number): Promise<{ pairs: number; withStoredCount: number; storedTokens: number }> {
+    const [row]: Array<{ pairs: string; with_stored: string; stored_tokens: string }> = await this.db.query(
+      `SELECT count(*) AS pairs, count(o.tokens) AS with_stored, coalesce(sum(o.tokens), 0) AS stored_tokens
+       FROM qa_pairs q
+       LEFT JOIN embeddings o ON o.qa_pair_id = q.id AND o.model_id = $1 AND o.content_hash = q.content_hash
+       WHERE NOT EXISTS (SELECT 1 FROM embeddings n WHERE n.qa_pair_id = q.id AND n.model_id = $2 AND n.content_hash = q.content_hash)`,
+      [fromId, toId],
+    );
+    return { pairs: Number(row.pairs), withStoredCount: Number(row.with_stored), storedTokens: Number(row.stored_tokens) };
+  }
+
+  /** One page of the texts of pairs to migrate that the source has no count for: they are counted here. */
+  async uncountedTexts(fromId: number, toId: number, afterId: string | null, limit: number): Promise<Array<{ id: string; question: string; answer: string }>> {
+    return this.db.query(
+      `SELECT q.id, q.question, q.answer
+       FROM qa_pairs q
+       WHERE ($3::uuid IS NULL OR q.id > $3::uuid)
+         AND NOT EXISTS (SELECT 1 FROM embeddings n WHERE n.qa_pair_id = q.id AND n.model_id = $2 AND n.content_hash = q.content_hash)
+         AND NOT EXISTS (SELECT 1 FROM embeddings o WHERE o.qa_pair_id = q.id AND o.model_id = $1 AND o.content_hash = q.content_hash)
+       ORDER BY q.id
+       LIMIT $4`,
+      [fromId, toId, afterId, limit],
+    );
+  }
+
+  async counts(toId: number): Promise<MigrationCounts> {
+    const [row]: Array<{ total: string; completed: string; failed: string }> = await this.db.query(
+      `SELECT (SELECT count(*) FROM qa_pairs) AS total,
+              (SELECT count(*) FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
+               WHERE e.model_id = $1) AS completed,
+              (SELECT count(*) FROM dead_letters d JOIN qa_pairs q ON q.id = d.qa_pair_id AND q.content_hash = d.content_hash
+               WHERE d.model_id = $1
+                 AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.qa_pair_id = q.id AND e.model_id = $1 AND e.content_hash = q.content_hash)) AS failed`,
+      [toId],
+    );
+    return { total: Number(row.total), completed: Number(row.completed), failed: Number(row.failed) };
+  }
+
+  /**
+   * Pairs search would lose by switching: current under the source, neither current nor
+   * dead-lettered under the target. Zero means the target covers what the source serves.
+   */
+  async behind(fromId: number, toId: number): Promise<number> {
+    const [row]: Array<{ n: string }> = await this.db.query(
+      `SELECT count(*) AS n
+       FROM embeddings o JOIN qa_pairs q ON q.id = o.qa_pair_id AND q.content_hash = o.content_hash
+       WHERE o.model_id = $1
+         AND NOT EXISTS (SELECT 1 FROM embeddings n WHERE n.qa_pair_id = q.id AND n.model_id = $2 AND n.content_hash = q.content_hash)
+         AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.qa_pair_id = q.id AND d.model_id = $2 AND d.content_hash = q.content_hash)`,
+      [fromId, toId],
+    );
+    return Number(row.n);
+  }
+
+  /** A random sample of pairs embedded (current content) under both models, with both vectors. */
+  async sample(fromId: number, toId: number, size: number): Promise<SampledPair[]> {
+    // Ids first, vectors only for the chosen few: sorting the join with vectors would detoast them all.
+    const rows: Array<{ id: string; source: string; target: string }> = await this.db.query(
+      `WITH chosen AS (
+         SELECT q.id FROM qa_pairs q
+         JOIN embeddings o ON o.qa_pair_id = q.id AND o.model_id = $1 AND o.content_hash = q.content_hash
+         JOIN embeddings n ON n.qa_pair_id = q.id AND n.model_id = $2 AND n.content_hash = q.content_hash
+         ORDER BY random() LIMIT $3)
+       SELECT c.id, o.embedding::text AS source, n.embedding::text AS target
+       FROM chosen c
+       JOIN embeddings o ON o.qa_pair_id = c.id AND o.model_id = $1
+       JOIN embeddings n ON n.qa_pair_id = c.id AND n.model_id = $2`,
+      [fromId, toId, size],
+    );
+    return rows.map((r) => ({ qaPairId: r.id, source: fromVectorLiteral(r.source), target: fromVectorLiteral(r.target) }));
+  }
+}

@@ -1,0 +1,205 @@
+import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse,
+  ApiOperation, ApiProduces, ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { uuidParam } from '../common/http-errors';
+import { MigrationEstimateDto } from './dto/migration-estimate.dto';
+import { MigrationDto, MigrationEventDto, MigrationPageDto, PairsToMigratePageDto } from './dto/migration.dto';
+import { CompareRequestDto, ListMigrationsQueryDto, MigrationModelsDto, PairsToMigrateQueryDto, StartMigrationDto } from './dto/migration-request.dto';
+import { NeighbourComparisonDto } from './dto/neighbour-comparison.dto';
+import type { ModelMigrationEntity } from './model-migration.entity';
+import { MigrationService } from './migration.service';
+
+const EVENTS_POLL_MS = 1_000;
+
+@ApiTags('migrations')
+@ApiKeyAuth()
+@ApiBadRequestResponse({ description: 'Invalid input; `details` names each field', type: ErrorResponseDto })
+@Controller('migrations')
+export class MigrationController {
+  private readonly logger = new Logger(MigrationController.name);
+
+  constructor(private readonly migrations: MigrationService) {}
+
+  @Post('estimate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Estimate a migration before starting it: pairs, tokens (counted locally), cost at the target price, ETA',
+    description: 'The ETA is the slower of what RATE_LIMIT_RPM / RATE_LIMIT_TPM allow and the measured throughput.',
+  })
+  @ApiOkResponse({ type: MigrationEstimateDto })
+  @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Both models are the same', type: ErrorResponseDto })
+  estimate(@Body() body: MigrationModelsDto): Promise<MigrationEstimateDto> {
+    return this.migrations.estimate(body.fromModel, body.toModel);
+  }
+
+  @Get('pairs')
+  @ApiOperation({ summary: 'The pairs a migration would still embed: no embedding of their current content under the target' })
+  @ApiOkResponse({ type: PairsToMigratePageDto })
+  @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Both models are the same', type: ErrorResponseDto })
+  async pairs(@Query() query: PairsToMigrateQueryDto): Promise<PairsToMigratePageDto> {
+    const items = await this.migrations.pairsToMigrate(query.fromModel, query.toModel, query.after ?? null, query.limit);
+    return { items, next: items.length === query.limit ? items[items.length - 1].qaPairId : null };
+  }
+
+  @Post()
+  @AdminOnly()
+  @ApiOperation({
+    summary: 'Start migrating every embedding to another model while search keeps answering from the active one',
+    description:
+      'Creates and edits are embedded for both models from now on; the rest goes through the queue at migration priority. ' +
+      'Follow it with GET /migrations/{id} or the SSE stream /migrations/{id}/events.',
+  })
+  @ApiCreatedResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Same model, source not active, or a migration between these models already in progress', type: ErrorResponseDto })
+  async start(@Body() body: StartMigrationDto): Promise<MigrationDto> {
+    return this.dto(
+      await this.migrations.start(body.fromModel, body.toModel, {
+        batchSize: body.batchSize,
+        autoCutover: body.autoCutover,
+        maxFailureShare: body.maxFailureShare,
+      }),
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Migrations, newest first' })
+  @ApiOkResponse({ type: MigrationPageDto })
+  async list(@Query() query: ListMigrationsQueryDto): Promise<MigrationPageDto> {
+    const page = await this.migrations.list(query.limit, query.offset, query.state);
+    const names = await this.migrations.modelNames();
+    return { total: page.total, limit: query.limit, offset: query.offset, items: page.items.map((m) => MigrationDto.fromRecord(m, names)) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One migration: state, progress, rate, ETA, estimate and comparison' })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async get(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.get(id));
+  }
+
+  /**
+   * Written by hand rather than with @Sse(): Nest commits an SSE response's 200 before an
+   * async handler settles, so an unknown id could only be an error event, not a 404.
+   */
+  @Get(':id/events')
+  @ApiOperation({
+    summary: 'Server-sent events: the progress and ETA whenever they change, until the migration settles',
+    description: 'Each `data` is a MigrationEventDto; the stream ends after ready, cut_over, rolled_back, cancelled or failed.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ type: MigrationEventDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async events(@Param('id', uuidParam()) id: string, @Res() response: Response): Promise<void> {
+    await this.migrations.get(id);
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    response.flushHeaders();
+    const updates = this.migrations.watch(id, EVENTS_POLL_MS);
+    response.once('close', () => void updates.return(undefined));
+    try {
+      for await (const migration of updates) response.write(`data: ${JSON.stringify(MigrationEventDto.from(migration))}\n\n`);
+    } catch (error) {
+      this.logger.warn({ err: error, migrationId: id }, 'migration event stream failed');
+      response.write(`event: error\ndata: ${JSON.stringify({ message: 'the progress could not be read; reconnect' })}\n\n`);
+    }
+    response.end();
+  }
+
+  @Post(':id/pause')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({ summary: 'Pause: stop feeding and withdraw queued jobs (creates and edits are still embedded for both models)' })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Not running', type: ErrorResponseDto })
+  async pause(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.pause(id));
+  }
+
+  @Post(':id/resume')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({ summary: 'Resume a paused migration from its cursor' })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Not paused', type: ErrorResponseDto })
+  async resume(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.resume(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({ summary: "Cancel before cutover: search stays on the old model; the new model's vectors stay until a cleanup" })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Already cut over or ended', type: ErrorResponseDto })
+  async cancel(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.cancel(id));
+  }
+
+  @Post(':id/cutover')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({ summary: 'Switch search to the new model now (in one transaction); refused while pairs search serves lack a new embedding' })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Not running or ready, the source is no longer active, or pairs still missing', type: ErrorResponseDto })
+  async cutover(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.cutover(id));
+  }
+
+  @Post(':id/rollback')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({ summary: 'Switch search back to the old model (kept current since the cutover), until a cleanup' })
+  @ApiOkResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Not cut over, or already cleaned up', type: ErrorResponseDto })
+  async rollback(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.rollback(id));
+  }
+
+  @Post(':id/cleanup')
+  @HttpCode(202)
+  @AdminOnly()
+  @ApiOperation({
+    summary: "Delete the losing model's vectors (the old one after a cutover, the new one otherwise), in the background",
+    description: 'Ends the possibility of a rollback. Done when `cleanedAt` is set.',
+  })
+  @ApiAcceptedResponse({ type: MigrationDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ description: 'Still in progress, already requested, or the vectors are in use', type: ErrorResponseDto })
+  async cleanup(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
+    return this.dto(await this.migrations.cleanup(id));
+  }
+
+  @Post(':id/comparison')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Compare old vs new now on a sample: overlap of each pair\'s top-10 neighbours under each model',
+    description: 'Information for the cutover decision; uses stored vectors, spends no tokens. Kept on the migration.',
+  })
+  @ApiOkResponse({ type: NeighbourComparisonDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  compare(@Param('id', uuidParam()) id: string, @Body() body: CompareRequestDto): Promise<NeighbourComparisonDto> {
+    return this.migrations.compare(id, body.sampleSize);
+  }
+
+  private async dto(migration: ModelMigrationEntity): Promise<MigrationDto> {
+    return MigrationDto.fromRecord(migration, await this.migrations.modelNames());
+  }
+}

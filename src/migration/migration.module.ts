@@ -1,0 +1,49 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { EmbeddingsModule } from '../embeddings/embeddings.module';
+import { QueueModule } from '../queue/queue.module';
+import { Reconciler } from '../queue/reconciler.service';
+import { ThroughputCounter } from '../queue/throughput-counter';
+import { MigrationBackfill } from './migration-backfill';
+import { MigrationController } from './migration.controller';
+import { MigrationCoverage } from './migration-coverage';
+import { MigrationDriver } from './migration-driver';
+import { MigrationEstimator } from './migration-estimator';
+import { MigrationJobs } from './migration-jobs';
+import { MigrationRecords } from './migration-records';
+import { MigrationService } from './migration.service';
+import { MigrationWindow } from './migration-window';
+import { ModelMigrationEntity } from './model-migration.entity';
+import { ModelSwitch } from './model-switch';
+import { NeighbourComparer } from './neighbour-comparison';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ModelMigrationEntity]), EmbeddingsModule, QueueModule],
+  controllers: [MigrationController],
+  providers: [
+    MigrationService,
+    MigrationRecords,
+    MigrationCoverage,
+    MigrationEstimator,
+    MigrationJobs,
+    MigrationWindow,
+    MigrationBackfill,
+    MigrationDriver,
+    ModelSwitch,
+    NeighbourComparer,
+    // Reads the workers' shared throughput counter in Redis, for the estimate's ETA.
+    ThroughputCounter,
+  ],
+  exports: [MigrationService],
+})
+export class MigrationModule implements OnModuleInit {
+  constructor(
+    private readonly reconciler: Reconciler,
+    private readonly records: MigrationRecords,
+  ) {}
+
+  /** A running or paused migration feeds its target itself, in a bounded window: the reconciler leaves it alone. */
+  onModuleInit(): void {
+    this.reconciler.delegateBackfill(() => this.records.modelsBeingFilled());
+  }
+}

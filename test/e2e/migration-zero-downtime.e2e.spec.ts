@@ -1,0 +1,69 @@
+import type { DataSource } from 'typeorm';
+import type { FakeOpenAI } from '../../tools/fake-openai';
+import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
+import { ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
+import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+
+const SMALL = 'text-embedding-3-small';
+const LARGE = 'text-embedding-3-large';
+
+describe('zero-downtime migration: a client searching throughout', () => {
+  const PAIRS = 2000;
+  const QUERIES = ['set up integration 12', 'team 5 guide step', 'integrations number 700', 'how do I set up', 'follow step 3'];
+  let fake: FakeOpenAI;
+  let environment: TestEnvironment;
+  let app: TestApp;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    environment = await createTestEnvironment({ ...fakeProviderEnv(fake, SMALL), MIGRATION_TICK_MS: '100' });
+    app = await TestApp.start(environment);
+    db = await openDatabase(environment.databaseUrl);
+    await ingestPairs(app, db, migrationPairs(PAIRS, 'search'), SMALL);
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+    await app?.close();
+    await fake?.close();
+    if (environment) await destroyTestEnvironment(environment);
+  });
+
+  it('sees no error and consistent results: the old model before the cutover, the new one after', async () => {
+    const search = (query: string) => app.request('POST', '/api/v1/search', { body: { query, limit: 10 } });
+    const idsOf = (body: { results: Array<{ id: string }> }) => body.results.map((hit) => hit.id).join(',');
+    const before = new Map<string, string>();
+    for (const query of QUERIES) before.set(query, idsOf((await search(query)).body));
+
+    const seen: Array<{ query: string; status: number; model?: string; ids?: string; hits?: number }> = [];
+    let stop = false;
+    const client = (async () => {
+      for (let i = 0; !stop; i++) {
+        const query = QUERIES[i % QUERIES.length];
+        const response = await search(query);
+        seen.push({ query, status: response.status, model: response.body?.model, ids: response.body?.results && idsOf(response.body), hits: response.body?.results?.length });
+      }
+    })();
+
+    const id = await startMigration(app, { fromModel: SMALL, toModel: LARGE, batchSize: 100 });
+    await untilState(app, id, 'cut_over');
+    const atCutover = seen.length;
+    await waitFor(async () => seen.length >= atCutover + 20, 30_000);
+    stop = true;
+    await client;
+
+    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+    expect(seen.every((s) => s.hits === 10)).toBe(true);
+    const firstNew = seen.findIndex((s) => s.model === LARGE);
+    expect(firstNew).toBeGreaterThan(0);
+    // One switch, never back: old model up to the cutover, new model from it on.
+    expect(seen.slice(0, firstNew).every((s) => s.model === SMALL)).toBe(true);
+    expect(seen.slice(firstNew).every((s) => s.model === LARGE)).toBe(true);
+    // Old-model answers are what they were before the migration started; new-model answers agree with each other.
+    for (const s of seen.slice(0, firstNew)) expect(s.ids).toBe(before.get(s.query));
+    const after = new Map<string, string>();
+    for (const query of QUERIES) after.set(query, idsOf((await search(query)).body));
+    for (const s of seen.slice(firstNew)) expect(s.ids).toBe(after.get(s.query));
+  });
+});
