@@ -1,16 +1,17 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-const ROLLUPS = [
-  { table: 'usage_rollup_15m', bucket: `date_bin('15 minutes', created_at, timestamptz 'epoch')` },
-  { table: 'usage_rollup_1h', bucket: `date_bin('1 hour', created_at, timestamptz 'epoch')` },
-  { table: 'usage_rollup_1d', bucket: `date_bin('1 day', created_at, timestamptz 'epoch')` },
+const GRAINS = [
+  { suffix: '15m', bucket: `date_bin('15 minutes', created_at, timestamptz 'epoch')` },
+  { suffix: '1h', bucket: `date_bin('1 hour', created_at, timestamptz 'epoch')` },
+  { suffix: '1d', bucket: `date_bin('1 day', created_at, timestamptz 'epoch')` },
 ];
 
 /**
  * Cost analytics: billed tokens per ledger item (the provider's reported usage shared out
  * over the call's items), price history, usage rollups at 15 min / 1 h / 1 day (UTC
  * buckets; reports in any time zone combine them, see src/cost-analytics/README.md),
- * budgets and their alerts. Rollups are backfilled from the ledger once, here.
+ * keyed by model, category and purpose, plus unkeyed totals; budgets and their alerts.
+ * Rollups are backfilled from the ledger once, here.
  */
 export class CostAnalytics1764600000300 implements MigrationInterface {
   name = 'CostAnalytics1764600000300';
@@ -39,10 +40,10 @@ export class CostAnalytics1764600000300 implements MigrationInterface {
         UNIQUE (model_id, effective_from)
       )`);
 
-    for (const { table } of ROLLUPS) {
-      // No foreign keys: the ledger rows they sum already carry them, and the upsert stays one index probe.
+    for (const { suffix, bucket } of GRAINS) {
+      // Keyed sums. No foreign keys: the ledger rows they sum carry them, and the upsert stays one index probe.
       await db.query(`
-        CREATE TABLE ${table} (
+        CREATE TABLE usage_rollup_${suffix} (
           bucket timestamptz NOT NULL,
           model_id integer NOT NULL,
           category text,
@@ -51,14 +52,27 @@ export class CostAnalytics1764600000300 implements MigrationInterface {
           tokens bigint NOT NULL,
           local_tokens bigint NOT NULL,
           cost_usd numeric(24, 12) NOT NULL,
-          CONSTRAINT ${table}_key UNIQUE NULLS NOT DISTINCT (bucket, model_id, category, purpose)
+          CONSTRAINT usage_rollup_${suffix}_key UNIQUE NULLS NOT DISTINCT (bucket, model_id, category, purpose)
         )`);
-    }
-    for (const { table, bucket } of ROLLUPS) {
+      // All usage of a bucket, spread over a few shard rows so concurrent writers do not queue on one row lock.
       await db.query(`
-        INSERT INTO ${table} (bucket, model_id, category, purpose, items, tokens, local_tokens, cost_usd)
+        CREATE TABLE usage_totals_${suffix} (
+          bucket timestamptz NOT NULL,
+          shard smallint NOT NULL,
+          items bigint NOT NULL,
+          tokens bigint NOT NULL,
+          local_tokens bigint NOT NULL,
+          cost_usd numeric(24, 12) NOT NULL,
+          PRIMARY KEY (bucket, shard)
+        )`);
+      await db.query(`
+        INSERT INTO usage_rollup_${suffix} (bucket, model_id, category, purpose, items, tokens, local_tokens, cost_usd)
         SELECT ${bucket}, model_id, category, purpose, count(*), sum(billed_tokens), sum(tokens), sum(cost_usd)
         FROM usage_ledger GROUP BY 1, 2, 3, 4`);
+      await db.query(`
+        INSERT INTO usage_totals_${suffix} (bucket, shard, items, tokens, local_tokens, cost_usd)
+        SELECT ${bucket}, 0, count(*), sum(billed_tokens), sum(tokens), sum(cost_usd)
+        FROM usage_ledger GROUP BY 1`);
     }
 
     await db.query(`
@@ -103,7 +117,8 @@ export class CostAnalytics1764600000300 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['cost_alerts', 'cost_budgets', ...ROLLUPS.map((rollup) => rollup.table), 'model_prices']) {
+    const rollups = GRAINS.flatMap(({ suffix }) => [`usage_rollup_${suffix}`, `usage_totals_${suffix}`]);
+    for (const table of ['cost_alerts', 'cost_budgets', ...rollups, 'model_prices']) {
       await db.query(`DROP TABLE IF EXISTS ${table}`);
     }
     await db.query(`ALTER TABLE usage_ledger DROP COLUMN IF EXISTS billed_tokens`);

@@ -11,7 +11,7 @@ import { EmbeddingModelsService } from './embeddings/embedding-models.service';
 
 export const API_PREFIX = 'api/v1';
 /** Routes that live outside /api/v1. */
-const UNPREFIXED = ['health', 'metrics', 'dashboard', 'dashboard/{*path}'];
+const UNPREFIXED = ['health', 'metrics', 'dashboard', 'dashboard/{*path}', 'admin/queues', 'admin/queues/{*path}'];
 
 /**
  * Builds the service for a process: an HTTP app when the roles include `api`, otherwise

@@ -45,7 +45,8 @@ interface Waiter {
  *   cluster: the other processes' candidates are refused without a call and wait again.
  */
 export class ProviderGate {
-  private block: Block | null = null;
+  /** Why and until when jobs are held; null while open. */
+  private current: Block | null = null;
   private readonly waiters: Waiter[] = [];
   private probing = false;
   private watching = false;
@@ -65,25 +66,25 @@ export class ProviderGate {
   }
 
   get isBlocked(): boolean {
-    return this.block !== null;
+    return this.current !== null;
   }
 
   /** Resolves at once while open; otherwise when the gate opens or lets this job probe. Rejects with GateInterruptedError on shutdown. */
   pass(): Promise<GatePass> {
-    if (!this.block) return Promise.resolve(FREE_PASS);
+    if (!this.current) return Promise.resolve(FREE_PASS);
     if (this.interrupted) return Promise.reject(this.interruption());
     return new Promise<GatePass>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Holds jobs back after the provider's guard refused a call with `error`. */
-  close(error: ProviderUnavailableError): void {
+  block(error: ProviderUnavailableError): void {
     const reason = error.reason === 'rate_limited' ? 'rate_budget' : 'breaker';
     const untilMs = Date.now() + error.retryInMs;
-    if (this.block?.reason === 'rate_budget' && reason === 'rate_budget') {
-      this.block.untilMs = Math.max(this.block.untilMs, untilMs);
-    } else if (this.block?.reason !== 'breaker' || reason === 'breaker') {
+    if (this.current?.reason === 'rate_budget' && reason === 'rate_budget') {
+      this.current.untilMs = Math.max(this.current.untilMs, untilMs);
+    } else if (this.current?.reason !== 'breaker' || reason === 'breaker') {
       // A breaker block outranks a budget block: only the breaker can say when calls go through.
-      this.block = { guard: error.guard, reason, untilMs };
+      this.current = { guard: error.guard, reason, untilMs };
     }
     this.watch();
   }
@@ -96,7 +97,7 @@ export class ProviderGate {
   }
 
   private interruption(): GateInterruptedError {
-    return new GateInterruptedError(this.key, this.block ? Math.max(this.pollMs, this.block.untilMs - Date.now()) : 0);
+    return new GateInterruptedError(this.key, this.current ? Math.max(this.pollMs, this.current.untilMs - Date.now()) : 0);
   }
 
   private watch(): void {
@@ -108,8 +109,8 @@ export class ProviderGate {
   }
 
   private async watchUntilOpen(): Promise<void> {
-    while (this.block && !this.interrupted) {
-      const block = this.block;
+    while (this.current && !this.interrupted) {
+      const block = this.current;
       if (block.reason === 'rate_budget') {
         const remaining = block.untilMs - Date.now();
         if (remaining <= 0) this.open();
@@ -147,7 +148,7 @@ export class ProviderGate {
   }
 
   private open(): void {
-    this.block = null;
+    this.current = null;
     for (const waiter of this.waiters.splice(0)) waiter.resolve(FREE_PASS);
   }
 

@@ -50,16 +50,16 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
     this.logger = new Logger(`ProviderGuard:${name}`);
   }
 
+  get maxRequestTokens(): number | undefined {
+    return this.options.maxRequestTokens;
+  }
+
   /**
    * Sends one request of `tokens` (counted locally, before sending). Throws the classified
    * ProviderError of a failed call, or ProviderUnavailableError when the call was not made
    * (or failed while the breaker is open, so the failure is the outage's, not the caller's).
    * Ordinary 429s are waited out here, within `maxWaitMs`, so they never reach the caller.
    */
-  get maxRequestTokens(): number | undefined {
-    return this.options.maxRequestTokens;
-  }
-
   async call<R extends GuardedResponse>(tokens: number, send: () => Promise<R>): Promise<R> {
     const deadline = performance.now() + this.options.maxWaitMs;
     for (;;) {

@@ -1,4 +1,4 @@
-import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql } from './rollups/rollup-tables';
+import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql, TOTALS_TABLES } from './rollups/rollup-tables';
 
 /**
  * The one statement that records a provider call: the call, one ledger row per item and,
@@ -6,12 +6,12 @@ import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql } from './rollups/rollup-
  * second round trip), the rollup upserts. Parameters, in order: call id, model id, call
  * purpose, request id, inputs, local tokens, reported tokens, duration ms, occurred at
  * (null = the database clock), billed tokens of the call, then one array per item field:
- * qa pair ids, categories, purposes, local tokens, billed tokens.
+ * qa pair ids, categories, purposes, local tokens, billed tokens; last the totals shard.
  *
  * Prices come from model_prices (the price effective at the call's time) or, before any
  * is set, the model's registered price; cost = billed tokens × price × 10⁻⁶, exact numeric.
- * Rollup rows are upserted finest grain first and in key order, so concurrent writers
- * take row locks in the same order and never deadlock.
+ * Rollup rows are upserted finest grain first, keyed tables before totals, and in key
+ * order, so concurrent writers take row locks in the same order and never deadlock.
  */
 export function ledgerWriteSql(options: { rollups: boolean }): string {
   const rollupUpserts = ROLLUP_GRAINS.map(
@@ -24,6 +24,18 @@ export function ledgerWriteSql(options: { rollups: boolean }): string {
         tokens = r.tokens + excluded.tokens,
         local_tokens = r.local_tokens + excluded.local_tokens,
         cost_usd = r.cost_usd + excluded.cost_usd
+    )`,
+  );
+  const totalsUpserts = ROLLUP_GRAINS.map(
+    (grain) => `, totals_${grain} AS (
+      INSERT INTO ${TOTALS_TABLES[grain]} AS t (bucket, shard, items, tokens, local_tokens, cost_usd)
+      SELECT ${rollupBucketSql(grain, 'created_at')}, $16, items, tokens, local_tokens, cost_usd
+      FROM call_total
+      ON CONFLICT (bucket, shard) DO UPDATE SET
+        items = t.items + excluded.items,
+        tokens = t.tokens + excluded.tokens,
+        local_tokens = t.local_tokens + excluded.local_tokens,
+        cost_usd = t.cost_usd + excluded.cost_usd
     )`,
   );
   return `
@@ -53,7 +65,11 @@ export function ledgerWriteSql(options: { rollups: boolean }): string {
       SELECT created_at, model_id, category, purpose, count(*) AS items, sum(billed_tokens) AS tokens,
              sum(tokens) AS local_tokens, sum(cost_usd) AS cost_usd
       FROM items GROUP BY created_at, model_id, category, purpose
-    )${rollupUpserts.join('')}`
+    ), call_total AS (
+      SELECT min(created_at) AS created_at, sum(items) AS items, sum(tokens) AS tokens,
+             sum(local_tokens) AS local_tokens, sum(cost_usd) AS cost_usd
+      FROM grouped HAVING count(*) > 0
+    )${rollupUpserts.join('')}${totalsUpserts.join('')}`
         : ''
     }
     SELECT count(*)::int AS calls FROM call`;

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { allocateBilledTokens } from './billed-tokens';
 import { ledgerWriteSql } from './ledger-write-sql';
+import { PreparedStatement } from './prepared-statement';
+import { totalsShard } from './rollups/rollup-tables';
 import type { UsagePurpose } from './usage-purpose';
 
 export interface ProviderCallRecord {
@@ -18,7 +20,7 @@ export interface ProviderCallRecord {
   items: Array<{ qaPairId?: string; category?: string; purpose: UsagePurpose; tokens: number }>;
 }
 
-const LEDGER_WRITE = ledgerWriteSql({ rollups: true });
+const LEDGER_WRITE = new PreparedStatement<{ calls: number }>(ledgerWriteSql({ rollups: true }));
 
 /**
  * Writes the usage ledger: one provider_calls row per request, one usage_ledger row per
@@ -32,7 +34,7 @@ export class UsageLedgerService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async recordCall(call: ProviderCallRecord): Promise<void> {
-    const [written] = await this.db.query(LEDGER_WRITE, ledgerWriteParameters(call));
+    const [written] = await LEDGER_WRITE.run(this.db, ledgerWriteParameters(call));
     if (written?.calls !== 1) throw new Error(`usage not recorded: embedding model ${call.modelId} does not exist`);
   }
 }
@@ -59,5 +61,6 @@ export function ledgerWriteParameters(call: ProviderCallRecord): unknown[] {
     call.items.map((item) => item.purpose),
     localTokens,
     billedTokens,
+    totalsShard(call.callId),
   ];
 }

@@ -11,7 +11,7 @@ import { MetricsController } from './metrics.controller';
       provide: Registry,
       useFactory: () => {
         const registry = new Registry();
-        collectDefaultMetrics({ register: registry, prefix: 'embsvc_process_' });
+        collectDefaultMetrics({ register: registry, prefix: 'embsvc_' });
         return registry;
       },
     },

@@ -54,7 +54,7 @@ export class EmbeddingJobRunner {
         return outcome;
       } catch (caught) {
         if (caught instanceof ProviderUnavailableError) {
-          gate.close(caught);
+          gate.block(caught);
           this.metrics.jobsDeferred.inc({ reason: caught.reason });
           continue;
         }

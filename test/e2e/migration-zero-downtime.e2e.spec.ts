@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { FakeOpenAI } from '../../tools/fake-openai';
 import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
+import { embeddedUnder, ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
 import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
 
 const SMALL = 'text-embedding-3-small';
@@ -30,7 +30,7 @@ describe('zero-downtime migration: a client searching throughout', () => {
     if (environment) await destroyTestEnvironment(environment);
   });
 
-  it('sees no error and consistent results: the old model before the cutover, the new one after', async () => {
+  it('sees no error and consistent results (old model before the cutover, new after); live creates go first', async () => {
     const search = (query: string) => app.request('POST', '/api/v1/search', { body: { query, limit: 10 } });
     const idsOf = (body: { results: Array<{ id: string }> }) => body.results.map((hit) => hit.id).join(',');
     const before = new Map<string, string>();
@@ -47,7 +47,22 @@ describe('zero-downtime migration: a client searching throughout', () => {
     })();
 
     const id = await startMigration(app, { fromModel: SMALL, toModel: LARGE, batchSize: 100 });
+    // A pair created mid-migration (words no query shares, so the answers stay comparable) is
+    // embedded for both models at live priority, ahead of the backfill.
+    await waitFor(async () => (await embeddedUnder(db, LARGE)) > 0, 60_000);
+    const live = await app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Zebra okapi quokka?', answer: 'Tapir lemur narwhal.' } });
+    expect(live.status).toBe(201);
+    const liveEmbeddings = async () => {
+      const rows: Array<{ name: string; embedded_at: Date }> = await db.query(
+        `SELECT m.name, e.embedded_at FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE e.qa_pair_id = $1`,
+        [live.body.id],
+      );
+      return rows.length === 2 ? rows : null;
+    };
+    const liveUnderLarge = (await waitFor(liveEmbeddings, 30_000)).find((row) => row.name === LARGE)!;
     await untilState(app, id, 'cut_over');
+    const { filledAt } = (await app.request('GET', `/api/v1/migrations/${id}`)).body;
+    expect(new Date(liveUnderLarge.embedded_at).getTime()).toBeLessThan(new Date(filledAt).getTime());
     const atCutover = seen.length;
     await waitFor(async () => seen.length >= atCutover + 20, 30_000);
     stop = true;

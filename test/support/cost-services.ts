@@ -61,7 +61,8 @@ export type CostServices = ReturnType<typeof costServices>;
 /** Every table cost analytics writes, emptied between tests of one file. */
 export async function clearCostTables(db: DataSource): Promise<void> {
   await db.query(
-    `TRUNCATE usage_ledger, provider_calls, usage_rollup_15m, usage_rollup_1h, usage_rollup_1d, cost_alerts, cost_budgets, model_prices`,
+    `TRUNCATE usage_ledger, provider_calls, usage_rollup_15m, usage_rollup_1h, usage_rollup_1d, usage_totals_15m, usage_totals_1h,
+       usage_totals_1d, cost_alerts, cost_budgets, model_prices`,
   );
 }
 

@@ -49,7 +49,7 @@ describe('ProviderGate', () => {
 
   it('holds jobs while the breaker is open, lets one probe through at a time, and opens when it closes', async () => {
     const { gate, breaker } = newGate();
-    gate.close(unavailable('breaker_open'));
+    gate.block(unavailable('breaker_open'));
     const jobs = waitAt(gate, 5);
     await until(() => breaker.reads >= 3, 'the gate reads the breaker');
     expect(jobs.passed).toHaveLength(0);
@@ -62,7 +62,7 @@ describe('ProviderGate', () => {
     expect(jobs.passed).toHaveLength(1); // its outcome is not known yet: no second probe
 
     // The probe failed (the breaker opened again), then another one is due.
-    gate.close(unavailable('breaker_open'));
+    gate.block(unavailable('breaker_open'));
     jobs.passed[0].done();
     await until(() => jobs.passed.length === 2, 'the next probe');
 
@@ -75,7 +75,7 @@ describe('ProviderGate', () => {
 
   it('opens by itself when a rate-budget block ends', async () => {
     const { gate, breaker } = newGate();
-    gate.close(unavailable('rate_limited', 50));
+    gate.block(unavailable('rate_limited', 50));
     const jobs = waitAt(gate, 3);
     await until(() => jobs.passed.length === 3, 'released after the block');
     expect(breaker.reads).toBe(0);
@@ -84,8 +84,8 @@ describe('ProviderGate', () => {
 
   it('keeps a breaker block when a budget refusal arrives meanwhile', async () => {
     const { gate, breaker } = newGate();
-    gate.close(unavailable('breaker_open'));
-    gate.close(unavailable('rate_limited', 10));
+    gate.block(unavailable('breaker_open'));
+    gate.block(unavailable('rate_limited', 10));
     const jobs = waitAt(gate, 1);
     await until(() => breaker.reads >= 5, 'still watching the breaker');
     expect(jobs.passed).toHaveLength(0);
@@ -95,7 +95,7 @@ describe('ProviderGate', () => {
 
   it('lets waiting jobs go with GateInterruptedError on shutdown, and refuses new ones while blocked', async () => {
     const { gate } = newGate();
-    gate.close(unavailable('breaker_open', 5_000));
+    gate.block(unavailable('breaker_open', 5_000));
     const jobs = waitAt(gate, 2);
     await until(() => gate.held === 2, 'two waiting');
     gate.interrupt();

@@ -46,6 +46,9 @@ interface RunRow {
   heartbeat_at: Date;
 }
 
+/** TypeORM answers an UPDATE … RETURNING with the rows and the affected count. */
+type UpdateResult<Row> = [Row[], number];
+
 const COLUMNS = `r.id, r.kind, r.model_id, m.name AS model, r.status, r.attempt, r.requested_by, r.parameters,
   r.progress, r.phase, r.summary, r.error, r.created_at, r.started_at, r.finished_at, r.heartbeat_at`;
 
@@ -93,7 +96,7 @@ export class CompareRuns {
    * (a job Bull re-runs after its worker was lost finds it `running` and takes it over).
    */
   async claim(id: string, attempt: number): Promise<CompareRun | null> {
-    const rows: Array<{ id: string; kind: RunKind }> = await this.db.query(
+    const [rows]: UpdateResult<{ id: string; kind: RunKind }> = await this.db.query(
       `UPDATE compare_runs SET status = 'running', started_at = now(), heartbeat_at = now(), progress = 0, phase = 'starting', error = NULL
        WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'running') RETURNING id, kind`,
       [id, attempt],
@@ -110,7 +113,7 @@ export class CompareRuns {
 
   /** Returns false (and writes nothing) if the attempt is no longer the running one. */
   async complete(tx: EntityManager, id: string, attempt: number, summary: Record<string, unknown>): Promise<boolean> {
-    const rows: unknown[] = await tx.query(
+    const [rows]: UpdateResult<{ id: string }> = await tx.query(
       `UPDATE compare_runs SET status = 'completed', progress = 1, phase = 'done', summary = $3, finished_at = now(), heartbeat_at = now()
        WHERE id = $1 AND attempt = $2 AND status = 'running' RETURNING id`,
       [id, attempt, JSON.stringify(summary)],
@@ -132,7 +135,7 @@ export class CompareRuns {
    */
   async nextAttempt(run: CompareRun): Promise<CompareRun | null> {
     const moved = await this.db.transaction(async (tx) => {
-      const rows: unknown[] = await tx.query(
+      const [rows]: UpdateResult<{ id: string }> = await tx.query(
         `UPDATE compare_runs SET status = 'queued', attempt = attempt + 1, progress = 0, phase = NULL, summary = NULL, error = NULL,
                 started_at = NULL, finished_at = NULL, heartbeat_at = now()
          WHERE id = $1 AND attempt = $2 AND status = $3 RETURNING id`,

@@ -43,7 +43,13 @@ export class CompareWorker implements OnApplicationBootstrap, BeforeApplicationS
 
   private handle(kind: RunKind, body: RunBody): void {
     void this.queue.bull
-      .process(kind, 1, (job: Job<CompareJobData>) => this.runs.execute(job.data.runId, job.data.attempt, body, this.stop.signal))
+      .process(kind, 1, (job: Job<CompareJobData>) =>
+        // A run whose execution could not even start stays queued without a job: it then reads as interrupted.
+        this.runs.execute(job.data.runId, job.data.attempt, body, this.stop.signal).catch((error: unknown) => {
+          this.logger.error({ err: error, runId: job.data.runId }, `${kind} could not run`);
+          throw error;
+        }),
+      )
       .catch((error: unknown) => this.logger.error({ err: error }, `${kind} worker stopped`));
   }
 }

@@ -4,7 +4,7 @@ import { badRequest } from '../../common/http-errors';
 import type { CostReport } from '../dto/cost-report.dto';
 import type { UsageSummaryDto, WeeklyUsageDto } from '../dto/usage.dto';
 import { formatUsd } from '../money';
-import { type BreakdownRow, RollupReader, type UsageCell, type UsageSums } from '../rollups/rollup-reader';
+import { type KeyRow, RollupReader, type UsageCell, type UsageSums } from '../rollups/rollup-reader';
 import { UnalignedRangeError } from '../rollups/rollup-spans';
 import { CostProjectionService } from './cost-projection.service';
 import { type LocalDay, LocalCalendar } from './local-calendar';
@@ -39,7 +39,7 @@ function byCostDescending<T extends { costUsd: string }>(rows: T[]): T[] {
 
 /**
  * Cost reports over local days in any time zone, from the rollups only (never the raw
- * ledger): one query gives every day, ISO week, model, category and purpose.
+ * ledger): one query for the days and ISO weeks, one for models, categories and purposes.
  */
 @Injectable()
 export class CostReportService {
@@ -51,26 +51,28 @@ export class CostReportService {
 
   async getCostReport(startDate: string, endDate: string, options: CostReportOptions = {}): Promise<CostReport> {
     const { days, timeZone } = await this.localDays(startDate, endDate, options);
-    const [rows, projectedMonthly] = await Promise.all([
-      this.read(() => this.reader.breakdown(days.map(toReportDay))),
+    const periodStartsAt = days[0].startsAt;
+    const periodEndsAt = days[days.length - 1].endsAt;
+    const [daily, keys, projectedMonthly] = await Promise.all([
+      this.read(() => this.reader.daysAndWeeks(days.map(toReportDay))),
+      this.read(() => this.reader.byKey(periodStartsAt.getTime(), periodEndsAt.getTime())),
       this.projection.monthly(timeZone),
     ]);
-    const of = (dimension: BreakdownRow['dimension']) => rows.filter((row) => row.dimension === dimension);
-    const dayRows = new Map(of('day').map((row) => [row.dayIndex, row]));
+    const of = (dimension: KeyRow['dimension']) => keys.filter((row) => row.dimension === dimension);
     const total = summary(of('total')[0]);
     return {
       periodStart: startDate,
       periodEnd: endDate,
       timeZone,
-      periodStartsAt: days[0].startsAt,
-      periodEndsAt: days[days.length - 1].endsAt,
+      periodStartsAt,
+      periodEndsAt,
       totalTokens: total.tokens,
       totalCostUsd: total.costUsd,
       ...total,
-      byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...summary(dayRows.get(index)) })),
-      byWeek: weeks(days, new Map(of('week').map((row) => [row.isoWeek, row]))),
+      byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...summary(daily.days[index]) })),
+      byWeek: weeks(days, daily.weeks),
       byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...summary(row) }))),
-      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? String(row.modelId), ...summary(row) }))),
+      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...summary(row) }))),
       byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...summary(row) }))),
       projectedMonthly,
     };
@@ -109,7 +111,7 @@ function toReportDay(day: LocalDay) {
   return { from: day.startsAt.getTime(), to: day.endsAt.getTime(), isoWeek: day.isoWeek };
 }
 
-function weeks(days: LocalDay[], rows: Map<string | null, BreakdownRow>): WeeklyUsageDto[] {
+function weeks(days: LocalDay[], sums: Map<string, UsageSums>): WeeklyUsageDto[] {
   const order: WeeklyUsageDto[] = [];
   for (const day of days) {
     const last = order[order.length - 1];
@@ -117,7 +119,7 @@ function weeks(days: LocalDay[], rows: Map<string | null, BreakdownRow>): Weekly
       last.lastDate = day.date;
       last.days += 1;
     } else {
-      order.push({ isoWeek: day.isoWeek, firstDate: day.date, lastDate: day.date, days: 1, ...summary(rows.get(day.isoWeek)) });
+      order.push({ isoWeek: day.isoWeek, firstDate: day.date, lastDate: day.date, days: 1, ...summary(sums.get(day.isoWeek)) });
     }
   }
   return order;

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { PreparedStatement } from '../prepared-statement';
 import { rollupSpans } from './rollup-spans';
-import { ROLLUP_GRAINS, ROLLUP_TABLES } from './rollup-tables';
+import { ROLLUP_GRAINS, ROLLUP_TABLES, TOTALS_TABLES } from './rollup-tables';
 
 /** Usage summed from the rollups; counts as numbers, cost as the exact numeric's text. */
 export interface UsageSums {
@@ -27,14 +28,16 @@ export interface ReportDay {
   isoWeek: string;
 }
 
-export type BreakdownDimension = 'day' | 'week' | 'model' | 'category' | 'purpose' | 'total';
+export interface DayAndWeekSums {
+  /** One per day given, in order. */
+  days: UsageSums[];
+  weeks: Map<string, UsageSums>;
+}
 
-export interface BreakdownRow extends UsageSums {
-  dimension: BreakdownDimension;
-  /** Index into the days given, for `day` rows. */
-  dayIndex: number | null;
-  isoWeek: string | null;
-  modelId: number | null;
+export type KeyDimension = 'model' | 'category' | 'purpose' | 'total';
+
+export interface KeyRow extends UsageSums {
+  dimension: KeyDimension;
   model: string | null;
   category: string | null;
   purpose: string | null;
@@ -42,77 +45,10 @@ export interface BreakdownRow extends UsageSums {
 
 export interface UsageCell extends UsageSums {
   dayIndex: number;
-  modelId: number;
   model: string;
   category: string | null;
   purpose: string;
 }
-
-interface SpanArrays {
-  rangeIndex: number[];
-  grain: string[];
-  from: string[];
-  to: string[];
-  sign: number[];
-}
-
-const SPANS_CTE = `spans AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[])
-    AS s(range_index, grain, from_at, to_at, sign))`;
-
-/** Every rollup row a span covers, with the span's range and sign; optionally filtered by the range's scope. */
-function piecesSql(scoped: boolean): string {
-  return ROLLUP_GRAINS.map(
-    (grain) => `
-    SELECT s.range_index, s.sign, r.model_id, r.category, r.purpose, r.items, r.tokens, r.local_tokens, r.cost_usd
-    FROM spans s ${scoped ? 'JOIN scopes g ON g.range_index = s.range_index' : ''}
-    JOIN ${ROLLUP_TABLES[grain]} r ON r.bucket >= s.from_at AND r.bucket < s.to_at
-      ${scoped ? 'AND (g.model_id IS NULL OR r.model_id = g.model_id) AND (g.category IS NULL OR r.category = g.category)' : ''}
-    WHERE s.grain = '${grain}'`,
-  ).join('\n    UNION ALL');
-}
-
-const CELLS_CTE = `cells AS (
-  SELECT range_index, model_id, category, purpose,
-         sum(sign * items) AS items, sum(sign * tokens) AS tokens,
-         sum(sign * local_tokens) AS local_tokens, sum(sign * cost_usd) AS cost_usd
-  FROM pieces GROUP BY range_index, model_id, category, purpose
-  HAVING sum(sign * items) <> 0)`;
-
-const BREAKDOWN_SQL = `
-  WITH ${SPANS_CTE},
-  days AS (SELECT * FROM unnest($6::int[], $7::text[]) AS d(range_index, iso_week)),
-  pieces AS (${piecesSql(false)}),
-  ${CELLS_CTE}
-  SELECT CASE WHEN GROUPING(c.range_index) = 0 THEN 'day'
-              WHEN GROUPING(d.iso_week) = 0 THEN 'week'
-              WHEN GROUPING(c.model_id) = 0 THEN 'model'
-              WHEN GROUPING(c.category) = 0 THEN 'category'
-              WHEN GROUPING(c.purpose) = 0 THEN 'purpose'
-              ELSE 'total' END AS dimension,
-         c.range_index, d.iso_week, c.model_id, c.category, c.purpose,
-         (SELECT m.name FROM embedding_models m WHERE m.id = c.model_id) AS model,
-         sum(c.items)::text AS items, sum(c.tokens)::text AS tokens,
-         sum(c.local_tokens)::text AS local_tokens, sum(c.cost_usd)::text AS cost_usd
-  FROM cells c JOIN days d ON d.range_index = c.range_index
-  GROUP BY GROUPING SETS ((c.range_index), (d.iso_week), (c.model_id), (c.category), (c.purpose), ())`;
-
-const CELLS_SQL = `
-  WITH ${SPANS_CTE},
-  pieces AS (${piecesSql(false)}),
-  ${CELLS_CTE}
-  SELECT c.range_index, c.model_id, m.name AS model, c.category, c.purpose,
-         c.items::text AS items, c.tokens::text AS tokens, c.local_tokens::text AS local_tokens, c.cost_usd::text AS cost_usd
-  FROM cells c JOIN embedding_models m ON m.id = c.model_id
-  ORDER BY c.range_index, m.name, c.category NULLS FIRST, c.purpose`;
-
-const TOTALS_SQL = `
-  WITH ${SPANS_CTE},
-  scopes AS (SELECT * FROM unnest($6::int[], $7::int[], $8::text[]) AS g(range_index, model_id, category)),
-  pieces AS (${piecesSql(true)})
-  SELECT range_index, sum(sign * items)::text AS items, sum(sign * tokens)::text AS tokens,
-         sum(sign * local_tokens)::text AS local_tokens, sum(sign * cost_usd)::text AS cost_usd
-  FROM pieces GROUP BY range_index`;
 
 interface SumsRow {
   items: string | null;
@@ -120,6 +56,81 @@ interface SumsRow {
   local_tokens: string | null;
   cost_usd: string | null;
 }
+
+const SPANS_CTE = `spans AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[])
+    AS s(range_index, grain, from_at, to_at, sign))`;
+
+/** The four sums of signed pieces; as text for node-pg (bigint and numeric arrive as strings either way). */
+function signedSums(cast: '' | '::text'): string {
+  return `sum(sign * items)${cast} AS items, sum(sign * tokens)${cast} AS tokens,
+    sum(sign * local_tokens)${cast} AS local_tokens, sum(sign * cost_usd)${cast} AS cost_usd`;
+}
+const SIGNED_SUMS = signedSums('::text');
+
+/**
+ * Every rollup row a span covers, with the span's range and sign: from the totals tables,
+ * or the keyed ones (optionally only the rows in each range's scope).
+ */
+function piecesSql(source: 'totals' | 'keyed' | 'scoped'): string {
+  const tables = source === 'totals' ? TOTALS_TABLES : ROLLUP_TABLES;
+  const columns = source === 'totals' ? '' : ', r.model_id, r.category, r.purpose';
+  return ROLLUP_GRAINS.map(
+    (grain) => `
+    SELECT s.range_index, s.sign, r.items, r.tokens, r.local_tokens, r.cost_usd${columns}
+    FROM spans s ${source === 'scoped' ? 'JOIN scopes g ON g.range_index = s.range_index' : ''}
+    JOIN ${tables[grain]} r ON r.bucket >= s.from_at AND r.bucket < s.to_at
+      ${source === 'scoped' ? 'AND (g.model_id IS NULL OR r.model_id = g.model_id) AND (g.category IS NULL OR r.category = g.category)' : ''}
+    WHERE s.grain = '${grain}'`,
+  ).join('\n    UNION ALL');
+}
+
+type RangeRow = SumsRow & { range_index: number };
+
+const DAYS_AND_WEEKS = new PreparedStatement<RangeRow & { iso_week: string; by_week: number }>(`
+  WITH ${SPANS_CTE},
+  weeks AS (SELECT * FROM unnest($6::int[], $7::text[]) AS w(range_index, iso_week)),
+  per_day AS (
+    SELECT range_index, ${signedSums('')}
+    FROM (${piecesSql('totals')}) AS pieces GROUP BY range_index)
+  SELECT d.range_index, w.iso_week, GROUPING(d.range_index) AS by_week,
+         sum(d.items)::text AS items, sum(d.tokens)::text AS tokens,
+         sum(d.local_tokens)::text AS local_tokens, sum(d.cost_usd)::text AS cost_usd
+  FROM per_day d JOIN weeks w ON w.range_index = d.range_index
+  GROUP BY GROUPING SETS ((d.range_index, w.iso_week), (w.iso_week))`);
+
+const BY_KEY = new PreparedStatement<SumsRow & Omit<KeyRow, keyof UsageSums>>(`
+  WITH ${SPANS_CTE},
+  per_key AS (
+    SELECT model_id, category, purpose, ${signedSums('')}
+    FROM (${piecesSql('keyed')}) AS pieces GROUP BY model_id, category, purpose
+    HAVING sum(sign * items) <> 0)
+  SELECT CASE WHEN GROUPING(m.name) = 0 THEN 'model' WHEN GROUPING(k.category) = 0 THEN 'category'
+              WHEN GROUPING(k.purpose) = 0 THEN 'purpose' ELSE 'total' END AS dimension,
+         m.name AS model, k.category, k.purpose,
+         sum(k.items)::text AS items, sum(k.tokens)::text AS tokens,
+         sum(k.local_tokens)::text AS local_tokens, sum(k.cost_usd)::text AS cost_usd
+  FROM per_key k JOIN embedding_models m ON m.id = k.model_id
+  GROUP BY GROUPING SETS ((m.name), (k.category), (k.purpose), ())`);
+
+const CELLS = new PreparedStatement<RangeRow & { model: string; category: string | null; purpose: string }>(`
+  WITH ${SPANS_CTE}
+  SELECT p.range_index, m.name AS model, p.category, p.purpose, ${SIGNED_SUMS}
+  FROM (${piecesSql('keyed')}) AS p JOIN embedding_models m ON m.id = p.model_id
+  GROUP BY p.range_index, m.name, p.category, p.purpose
+  HAVING sum(sign * items) <> 0
+  ORDER BY p.range_index, m.name, p.category NULLS FIRST, p.purpose`);
+
+const TOTALS = new PreparedStatement<RangeRow>(`
+  WITH ${SPANS_CTE}
+  SELECT range_index, ${SIGNED_SUMS} FROM (${piecesSql('totals')}) AS pieces GROUP BY range_index`);
+
+const SCOPED_TOTALS = new PreparedStatement<RangeRow>(`
+  WITH ${SPANS_CTE},
+  scopes AS (SELECT * FROM unnest($6::int[], $7::int[], $8::text[]) AS g(range_index, model_id, category))
+  SELECT range_index, ${SIGNED_SUMS} FROM (${piecesSql('scoped')}) AS pieces GROUP BY range_index`);
+
+const FIRST_USAGE = new PreparedStatement<{ first: Date | null }>(`SELECT min(bucket) AS first FROM ${TOTALS_TABLES.quarter}`);
 
 function sums(row: SumsRow | undefined): UsageSums {
   return {
@@ -133,79 +144,84 @@ function sums(row: SumsRow | undefined): UsageSums {
 /**
  * Every read of usage goes through here, and only ever touches the rollups: a range is
  * turned into a few spans of day, hour and quarter-hour buckets (see rollup-spans.ts) and
- * summed in SQL, exact numeric throughout.
+ * summed in SQL, exact numeric throughout. Totals per day come from the unkeyed totals
+ * tables; breakdowns by model, category and purpose from the keyed ones, over the whole
+ * range at once (the partial days inside it cancel out), which keeps both cheap.
  */
 @Injectable()
 export class RollupReader {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** One sum per range. */
+  /** One sum per range; ranges with a scope read the keyed tables, the others the totals. */
   async totals(ranges: readonly UsageRange[]): Promise<UsageSums[]> {
-    if (ranges.length === 0) return [];
-    const spans = spanArrays(ranges);
-    const rows: Array<SumsRow & { range_index: number }> = await this.db.query(TOTALS_SQL, [
-      ...spanParameters(spans),
-      ranges.map((_, index) => index),
-      ranges.map((range) => range.modelId ?? null),
-      ranges.map((range) => range.category ?? null),
+    const isScoped = (range: UsageRange) => (range.modelId ?? null) !== null || (range.category ?? null) !== null;
+    const unscoped = ranges.filter((range) => !isScoped(range));
+    const scoped = ranges.filter(isScoped);
+    const [unscopedRows, scopedRows] = await Promise.all([
+      unscoped.length === 0 ? [] : TOTALS.run(this.db, spanParameters(unscoped)),
+      scoped.length === 0
+        ? []
+        : SCOPED_TOTALS.run(this.db, [
+            ...spanParameters(scoped),
+            scoped.map((_, index) => index),
+            scoped.map((range) => range.modelId ?? null),
+            scoped.map((range) => range.category ?? null),
+          ]),
     ]);
-    const byRange = new Map(rows.map((row) => [row.range_index, row]));
-    return ranges.map((_, index) => sums(byRange.get(index)));
+    const answers = new Map<UsageRange, UsageSums>();
+    unscoped.forEach((range, index) => answers.set(range, sums(unscopedRows.find((row) => row.range_index === index))));
+    scoped.forEach((range, index) => answers.set(range, sums(scopedRows.find((row) => row.range_index === index))));
+    return ranges.map((range) => answers.get(range)!);
   }
 
-  /** Sums per day, ISO week, model, category and purpose, and the total, over consecutive days. */
-  async breakdown(days: readonly ReportDay[]): Promise<BreakdownRow[]> {
-    const rows: Array<SumsRow & Record<string, any>> = await this.db.query(BREAKDOWN_SQL, [
-      ...spanParameters(spanArrays(days)),
+  /** Totals per day and per ISO week over consecutive days. */
+  async daysAndWeeks(days: readonly ReportDay[]): Promise<DayAndWeekSums> {
+    const rows = await DAYS_AND_WEEKS.run(this.db, [
+      ...spanParameters(days),
       days.map((_, index) => index),
       days.map((day) => day.isoWeek),
     ]);
-    return rows.map((row) => ({
-      dimension: row.dimension,
-      dayIndex: row.dimension === 'day' ? row.range_index : null,
-      isoWeek: row.iso_week,
-      modelId: row.model_id,
-      model: row.model,
-      category: row.category,
-      purpose: row.purpose,
-      ...sums(row),
-    }));
+    const byDay = new Map(rows.filter((row) => row.by_week === 0).map((row) => [row.range_index, sums(row)]));
+    return {
+      days: days.map((_, index) => byDay.get(index) ?? sums(undefined)),
+      weeks: new Map(rows.filter((row) => row.by_week === 1).map((row) => [row.iso_week, sums(row)])),
+    };
+  }
+
+  /** Sums per model, category and purpose, and the total, over [from, to). */
+  async byKey(from: number, to: number): Promise<KeyRow[]> {
+    const rows = await BY_KEY.run(this.db, spanParameters([{ from, to }]));
+    return rows.map((row) => ({ dimension: row.dimension, model: row.model, category: row.category, purpose: row.purpose, ...sums(row) }));
   }
 
   /** Sums per day, model, category and purpose: the rows of the CSV export. */
   async cells(days: readonly ReportDay[]): Promise<UsageCell[]> {
-    const rows: Array<SumsRow & Record<string, any>> = await this.db.query(CELLS_SQL, spanParameters(spanArrays(days)));
-    return rows.map((row) => ({
-      dayIndex: row.range_index,
-      modelId: row.model_id,
-      model: row.model,
-      category: row.category,
-      purpose: row.purpose,
-      ...sums(row),
-    }));
+    const rows = await CELLS.run(this.db, spanParameters(days));
+    return rows.map((row) => ({ dayIndex: row.range_index, model: row.model, category: row.category, purpose: row.purpose, ...sums(row) }));
   }
 
   /** The start of the earliest quarter hour with any usage. */
   async firstUsageAt(): Promise<Date | null> {
-    const [row] = await this.db.query(`SELECT min(bucket) AS first FROM ${ROLLUP_TABLES.quarter}`);
+    const [row] = await FIRST_USAGE.run(this.db, []);
     return row?.first ?? null;
   }
 }
 
-function spanArrays(ranges: ReadonlyArray<{ from: number; to: number }>): SpanArrays {
-  const arrays: SpanArrays = { rangeIndex: [], grain: [], from: [], to: [], sign: [] };
+/** The span arrays ($1–$5 of every query here) for ranges numbered in order. */
+function spanParameters(ranges: ReadonlyArray<{ from: number; to: number }>): unknown[] {
+  const rangeIndex: number[] = [];
+  const grain: string[] = [];
+  const from: string[] = [];
+  const to: string[] = [];
+  const sign: number[] = [];
   ranges.forEach((range, index) => {
     for (const span of rollupSpans(range.from, range.to)) {
-      arrays.rangeIndex.push(index);
-      arrays.grain.push(span.grain);
-      arrays.from.push(new Date(span.from).toISOString());
-      arrays.to.push(new Date(span.to).toISOString());
-      arrays.sign.push(span.sign);
+      rangeIndex.push(index);
+      grain.push(span.grain);
+      from.push(new Date(span.from).toISOString());
+      to.push(new Date(span.to).toISOString());
+      sign.push(span.sign);
     }
   });
-  return arrays;
-}
-
-function spanParameters(spans: SpanArrays): unknown[] {
-  return [spans.rangeIndex, spans.grain, spans.from, spans.to, spans.sign];
+  return [rangeIndex, grain, from, to, sign];
 }

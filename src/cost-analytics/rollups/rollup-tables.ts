@@ -1,8 +1,10 @@
 /**
- * Usage is summed as it is written into three rollup tables of UTC buckets. Fifteen
- * minutes is the finest: every time zone in use today is a whole number of quarter hours
- * from UTC (India +5:30, Nepal +5:45, Chatham +12:45), so any local day is a whole number
- * of quarter-hour buckets; hours and days make long ranges cheap to read.
+ * Usage is summed as it is written into rollup tables of UTC buckets. Fifteen minutes is
+ * the finest: every time zone in use today is a whole number of quarter hours from UTC
+ * (India +5:30, Nepal +5:45, Chatham +12:45), so any local day is a whole number of
+ * quarter-hour buckets; hours and days make long ranges cheap to read. Each grain has a
+ * keyed table (model, category, purpose) and an unkeyed totals table, whose rows are
+ * sharded so that concurrent writers do not all queue on one row lock.
  */
 export type RollupGrain = 'quarter' | 'hour' | 'day';
 
@@ -14,6 +16,15 @@ export const ROLLUP_TABLES: Record<RollupGrain, string> = {
   day: 'usage_rollup_1d',
 };
 
+export const TOTALS_TABLES: Record<RollupGrain, string> = {
+  quarter: 'usage_totals_15m',
+  hour: 'usage_totals_1h',
+  day: 'usage_totals_1d',
+};
+
+/** Rows per bucket in the totals tables; a call writes to one, chosen from its id. */
+export const TOTALS_SHARDS = 8;
+
 /** Finest first: the order every writer upserts in, so concurrent writers never deadlock. */
 export const ROLLUP_GRAINS: readonly RollupGrain[] = ['quarter', 'hour', 'day'];
 
@@ -22,4 +33,11 @@ const BIN_WIDTH: Record<RollupGrain, string> = { quarter: '15 minutes', hour: '1
 /** SQL for the bucket a timestamptz falls in: aligned to the Unix epoch, so UTC whatever the session's TimeZone. */
 export function rollupBucketSql(grain: RollupGrain, column: string): string {
   return `date_bin('${BIN_WIDTH[grain]}', ${column}, timestamptz 'epoch')`;
+}
+
+/** The totals shard a call writes to: any spread works, this one is stable per call id. */
+export function totalsShard(callId: string): number {
+  let hash = 0;
+  for (let i = 0; i < callId.length; i++) hash = (hash * 31 + callId.charCodeAt(i)) >>> 0;
+  return hash % TOTALS_SHARDS;
 }

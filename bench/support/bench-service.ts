@@ -1,0 +1,84 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/bootstrap';
+import { loadConfig } from '../../src/config/app-config';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { spawnFakeOpenAI, type SpawnedFakeOpenAI } from '../../tools/fake-openai';
+import type { BenchEnvironment } from './bench-environment';
+
+export const BENCH_USER_KEY = 'bench-user-key';
+export const BENCH_ADMIN_KEY = 'bench-admin-key';
+const FAKE_KEY = 'sk-bench';
+
+/** The fake provider in a process of its own, so it never shares an event loop with the service. */
+export function startBenchFake(): Promise<SpawnedFakeOpenAI> {
+  return spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
+}
+
+export function benchServiceEnv(environment: BenchEnvironment, fake: SpawnedFakeOpenAI, overrides: Record<string, string> = {}) {
+  return {
+    ROLE: 'all',
+    DATABASE_URL: environment.databaseUrl,
+    DATABASE_POOL_SIZE: '10',
+    REDIS_URL: environment.redisUrl,
+    REDIS_PREFIX: environment.redisPrefix,
+    API_KEYS: BENCH_USER_KEY,
+    ADMIN_API_KEYS: BENCH_ADMIN_KEY,
+    LOG_LEVEL: 'error',
+    OPENAI_API_KEY: FAKE_KEY,
+    OPENAI_BASE_URL: fake.baseURL,
+    EMBEDDING_MODEL: 'text-embedding-3-small',
+    RECONCILE_INTERVAL_MS: '600000',
+    BODY_LIMIT_MB: '64',
+    ...overrides,
+  };
+}
+
+/** The service in this process (all roles), listening on a random loopback port. */
+export class BenchService {
+  private constructor(
+    readonly app: INestApplication,
+    readonly baseUrl: string,
+    readonly db: DataSource,
+  ) {}
+
+  static async start(env: Record<string, string>): Promise<BenchService> {
+    const app = (await createApp(loadConfig(env))) as INestApplication;
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const db = await new DataSource(dataSourceOptions({ url: env.DATABASE_URL, poolSize: 3, statementTimeoutMs: 0 })).initialize();
+    return new BenchService(app, `http://127.0.0.1:${port}`, db);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, key = BENCH_USER_KEY): Promise<T> {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async count(sql: string, params: unknown[] = []): Promise<number> {
+    const [row] = await this.db.query(sql, params);
+    return Number(Object.values(row)[0]);
+  }
+
+  /** Polls until `sql` (a count) reaches `target`; returns the time it did. */
+  async waitForCount(sql: string, target: number, timeoutMs = 3_600_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((await this.count(sql)) >= target) return performance.now();
+      if (Date.now() > deadline) throw new Error(`${sql} did not reach ${target} in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.app.close();
+  }
+}
