@@ -3,6 +3,8 @@
 # local PostgreSQL when it is missing, the build. Idempotent; start.sh and test.sh run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Node 22 from the `node` package (and every tool npm installed) before the machine's Node 20.
+export PATH="$PWD/node_modules/.bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 

@@ -3,6 +3,8 @@
 # Redis; installs what it needs first. Ends with one line: `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Node 22 from the `node` package (and every tool npm installed) before the machine's Node 20.
+export PATH="$PWD/node_modules/.bin:$PATH"
 
 if ! bash scripts/setup.sh; then
   echo "setup failed"

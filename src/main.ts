@@ -49,6 +49,12 @@ function stopGracefully(app: INestApplication | INestApplicationContext): void {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
+// Bull can reject internally while Redis reconnects (e.g. its forced bclient reconnect on
+// close); log it rather than let one such rejection take the whole process down.
+process.on('unhandledRejection', (reason: unknown) => {
+  process.stderr.write(JSON.stringify({ level: 50, msg: 'unhandled rejection', err: reason instanceof Error ? reason.stack : String(reason) }) + '\n');
+});
+
 main().catch((error: unknown) => {
   process.stderr.write(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

@@ -5,6 +5,7 @@ import { BudgetStatusService } from '../../src/cost-analytics/budgets/budget-sta
 import { BudgetsService } from '../../src/cost-analytics/budgets/budgets.service';
 import { CostClock } from '../../src/cost-analytics/cost-clock';
 import { ledgerWriteSql } from '../../src/cost-analytics/ledger-write-sql';
+import { PreparedStatement } from '../../src/cost-analytics/prepared-statement';
 import { CostProjectionService } from '../../src/cost-analytics/reports/cost-projection.service';
 import { CostReportService } from '../../src/cost-analytics/reports/cost-report.service';
 import { LocalCalendar } from '../../src/cost-analytics/reports/local-calendar';
@@ -110,7 +111,7 @@ export const costReportBenchmark: Benchmark = {
           report: `${REPORT_DAYS} local days ${startDate} – ${endDate}; ${REPORT_REPETITIONS} timed runs per time zone after 3 warm-ups; includes the month projection`,
           raw_scan: "GROUP BY GROUPING SETS ((local day), (category)) over usage_ledger for the report's UTC range (UTC and Asia/Kolkata runs must equal the report exactly)",
           write_overhead:
-            `recordCall of ${OVERHEAD_ITEMS}-item calls (5 categories) with the rollup upserts vs the same statement without them, ` +
+            `recordCall of ${OVERHEAD_ITEMS}-item calls (5 categories) with the rollup upserts vs the same prepared statement without them, ` +
             `${OVERHEAD_ROUNDS} alternating rounds of ${OVERHEAD_CALLS} calls, difference of the per-call medians; single-item calls (a search) ` +
             'likewise; synchronous_commit=off for both (the WAL flush costs both the same)',
         },
@@ -303,7 +304,7 @@ async function measureWriteOverhead(url: string, context: BenchContext) {
   const db = await new DataSource({ ...base, extra: { ...base.extra, options: '-c synchronous_commit=off' } } as DataSourceOptions).initialize();
   try {
     const ledger = new UsageLedgerService(db);
-    const withoutRollups = ledgerWriteSql({ rollups: false });
+    const withoutRollups = new PreparedStatement(ledgerWriteSql({ rollups: false }));
     const occurredAt = new Date(Date.now() + 400 * DAY_MS);
     /** Per-call durations in µs: their median shrugs off the moments a busy machine deschedules us. */
     const timeCalls = async (items: number, calls: number, write: (record: ProviderCallRecord) => Promise<unknown>) => {
@@ -317,7 +318,7 @@ async function measureWriteOverhead(url: string, context: BenchContext) {
     };
     const withRollups = (record: ProviderCallRecord) => ledger.recordCall(record);
     // The statement without rollups takes the parameters but the last (the totals shard).
-    const ledgerOnly = (record: ProviderCallRecord) => db.query(withoutRollups, ledgerWriteParameters(record).slice(0, -1));
+    const ledgerOnly = (record: ProviderCallRecord) => withoutRollups.run(db, ledgerWriteParameters(record).slice(0, -1));
     await timeCalls(OVERHEAD_ITEMS, 50, withRollups);
     await timeCalls(OVERHEAD_ITEMS, 50, ledgerOnly);
     const batched = { with: [] as number[], without: [] as number[] };

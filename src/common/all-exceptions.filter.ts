@@ -15,6 +15,20 @@ const CLIENT_DATA_ERRORS: Record<string, string> = {
   '22P05': 'text contains an untranslatable character',
 };
 
+const DEPENDENCY_RETRY_MS = 5_000;
+/** Connection-level failures of PostgreSQL (SQLSTATE class 08, 57P0x, 53300) or the network. */
+const DEPENDENCY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const CONNECTION_LOST =
+  /Connection is closed|MaxRetriesPerRequestError|Stream isn't writeable|Reached the max retries per request|Connection terminated|the database system is (starting up|shutting down)|connect ECONNREFUSED/;
+
+/** A request that failed because a dependency is down is a 503 (try again), not our bug. */
+function isDependencyDown(exception: unknown): boolean {
+  const error = exception as { code?: unknown; name?: unknown; message?: unknown; driverError?: { code?: unknown } };
+  const code = error?.driverError?.code ?? error?.code;
+  if (typeof code === 'string' && DEPENDENCY_CODES.has(code)) return true;
+  return CONNECTION_LOST.test(`${String(error?.name ?? '')} ${String(error?.message ?? '')}`);
+}
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
@@ -34,9 +48,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status >= 500) {
       this.logger.error({ err: exception, path: request.path }, 'request failed');
     }
-    if (exception instanceof ServiceUnavailableError && exception.retryAfterMs !== undefined) {
-      response.setHeader('Retry-After', Math.max(1, Math.ceil(exception.retryAfterMs / 1000)).toString());
-    }
+    const retryAfterMs =
+      exception instanceof ServiceUnavailableError ? exception.retryAfterMs : isDependencyDown(exception) ? DEPENDENCY_RETRY_MS : undefined;
+    if (retryAfterMs !== undefined) response.setHeader('Retry-After', Math.max(1, Math.ceil(retryAfterMs / 1000)).toString());
     const body: ErrorResponseDto = {
       statusCode: status,
       error: STATUS_TEXT[status] ?? 'Error',
@@ -67,6 +81,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (CLIENT_DATA_ERRORS[code]) {
         return { status: HttpStatus.BAD_REQUEST, message: `invalid input: ${CLIENT_DATA_ERRORS[code]}` };
       }
+    }
+    if (isDependencyDown(exception)) {
+      return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'PostgreSQL or Redis is unreachable; try again shortly' };
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };
   }

@@ -6,7 +6,7 @@ import { checkedInt } from '../embeddings/vector-sql';
 import { fromVectorSend, fromVectorSendRows } from './binary-vectors';
 import type { VectorEntry } from './near-duplicate-pairs';
 
-/** Rows per keyset page: large enough that round trips do not matter, small enough to stream. */
+/** Rows per FETCH: large enough that round trips do not matter, small enough to stream (~25 MB at 1536 dimensions). */
 const PAGE_SIZE = 2_000;
 
 type Model = Pick<EmbeddingModelEntity, 'id' | 'dimensions'>;
@@ -47,29 +47,39 @@ export class EmbeddingVectors {
     return Number(row.n);
   }
 
-  /** Every current vector of a model (optionally of one category), in keyset pages by pair id. */
+  /**
+   * Every current vector of a model (optionally of one category), streamed through a
+   * server-side cursor: one plan for the whole read, `vector_send` computed only for the
+   * rows each FETCH returns. (Keyset pages re-planned per page joined and sorted all the
+   * remaining rows every time, README "Loading vectors".)
+   */
   async loadCurrent(model: Model, options: LoadOptions = {}): Promise<VectorEntry<string>[]> {
     const entries: VectorEntry<string>[] = [];
-    let after: string | null = null;
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const params: unknown[] = [];
-      const conditions = [`e.model_id = ${checkedInt(model.id)}`];
-      if (after !== null) conditions.push(`e.qa_pair_id > $${params.push(after)}::uuid`);
-      if (options.category !== undefined) conditions.push(`q.category = $${params.push(options.category)}`);
-      const rows: Array<{ id: string; bytes: Buffer }> = await this.db.query(
-        `SELECT e.qa_pair_id AS id, vector_send(e.embedding) AS bytes
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      await runner.query(
+        `DECLARE current_vectors NO SCROLL CURSOR FOR
+         SELECT e.qa_pair_id AS id, vector_send(e.embedding) AS bytes
          FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
-         WHERE ${conditions.join(' AND ')}
-         ORDER BY e.qa_pair_id
-         LIMIT ${PAGE_SIZE}`,
-        params,
+         WHERE e.model_id = ${checkedInt(model.id)} ${options.category === undefined ? '' : 'AND q.category = $1'}`,
+        options.category === undefined ? [] : [options.category],
       );
-      const vectors = fromVectorSendRows(rows.map((row) => row.bytes), model.dimensions);
-      rows.forEach((row, i) => entries.push({ id: row.id, vector: vectors[i] }));
-      if (options.expected) options.onProgress?.(Math.min(1, entries.length / options.expected));
-      if (rows.length < PAGE_SIZE) break;
-      after = rows[rows.length - 1].id;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const rows: Array<{ id: string; bytes: Buffer }> = await runner.query(`FETCH ${PAGE_SIZE} FROM current_vectors`);
+        const vectors = fromVectorSendRows(rows.map((row) => row.bytes), model.dimensions);
+        rows.forEach((row, i) => entries.push({ id: row.id, vector: vectors[i] }));
+        if (options.expected) options.onProgress?.(Math.min(1, entries.length / options.expected));
+        if (rows.length < PAGE_SIZE) break;
+      }
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      throw error;
+    } finally {
+      await runner.release();
     }
     options.onProgress?.(1);
     return entries;

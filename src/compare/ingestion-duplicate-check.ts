@@ -8,6 +8,8 @@ import { RecordedDuplicates } from './recorded-duplicates';
 const GATHER_MS = 50;
 /** Pairs per k-NN statement: one HNSW probe each (~3 ms), so a statement stays a few seconds. */
 const PAIRS_PER_CHECK = 500;
+/** A pair deleted while its duplicate was being recorded (foreign key), or two workers recording the same pairs (deadlock). */
+const RACE_CODES = new Set(['23503', '40P01']);
 
 /**
  * The near-duplicate check at ingestion: after embeddings of the active model are written,
@@ -64,18 +66,26 @@ export class IngestionDuplicateCheck implements OnModuleInit, OnApplicationShutd
     const { threshold, neighbours } = this.config.compare.ingestCheck;
     while (this.pending.size > 0 && !this.stopped) {
       const [modelId, ids] = this.pending.entries().next().value as [number, Set<string>];
-      const batch = [...ids].slice(0, PAIRS_PER_CHECK);
+      const batch: string[] = [];
+      for (const id of ids) if (batch.push(id) === PAIRS_PER_CHECK) break;
       for (const id of batch) ids.delete(id);
       if (ids.size === 0) this.pending.delete(modelId);
       try {
         // Only the model that serves search: a migration's target is checked after its cutover, by a scan.
         const active = await this.models.getActive();
         if (active.id !== modelId) continue;
-        const recorded = await this.recorded.checkAndRecord(active, batch, threshold, neighbours);
+        const check = () => this.recorded.checkAndRecord(active, batch, threshold, neighbours);
+        const recorded = await check().catch((error: unknown) => (isRaceWithAnotherWriter(error) ? check() : Promise.reject(error)));
         if (recorded > 0) this.logger.log({ model: active.name, checked: batch.length, recorded }, 'near-duplicates found at ingestion');
       } catch (error) {
         this.logger.warn({ err: error, pairs: batch.length }, 'near-duplicate check at ingestion failed; the next scan will find them');
       }
     }
   }
+}
+
+/** Worth one more try: the second attempt sees the other writer's committed work. */
+function isRaceWithAnotherWriter(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  return code !== undefined && RACE_CODES.has(code);
 }

@@ -16,7 +16,7 @@ export interface ScanParameters {
   category: string | null;
 }
 
-/** Shares of a scan's progress, from measured phase times at 20k × 1536 (README "Background scans"). */
+/** Shares of a scan's progress, from measured phase times at 20k × 1536 (README "Background scans and runs"). */
 const LOAD_SHARE = 0.3;
 const SEARCH_END = 0.95;
 

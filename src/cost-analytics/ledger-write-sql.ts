@@ -1,3 +1,4 @@
+import { priceAtSql } from './prices/price-at-sql';
 import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql, TOTALS_TABLES } from './rollups/rollup-tables';
 
 /**
@@ -6,10 +7,12 @@ import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql, TOTALS_TABLES } from './
  * second round trip), the rollup upserts. Parameters, in order: call id, model id, call
  * purpose, request id, inputs, local tokens, reported tokens, duration ms, occurred at
  * (null = the database clock), billed tokens of the call, then one array per item field:
- * qa pair ids, categories, purposes, local tokens, billed tokens; last the totals shard.
+ * qa pair ids, categories, purposes, local tokens, billed tokens; last, with rollups only,
+ * the totals shard.
  *
- * Prices come from model_prices (the price effective at the call's time) or, before any
- * is set, the model's registered price; cost = billed tokens × price × 10⁻⁶, exact numeric.
+ * The price is the one effective at the call's time (price-at-sql.ts); cost = billed
+ * tokens × price × 10⁻⁶, exact numeric.
+ *
  * Rollup rows are upserted finest grain first, keyed tables before totals, and in key
  * order, so concurrent writers take row locks in the same order and never deadlock.
  */
@@ -40,12 +43,7 @@ export function ledgerWriteSql(options: { rollups: boolean }): string {
   );
   return `
     WITH price AS (
-      SELECT m.id AS model_id, COALESCE($9::timestamptz, now()) AS at,
-        COALESCE(
-          (SELECT p.price_per_million_tokens FROM model_prices p
-           WHERE p.model_id = m.id AND p.effective_from <= COALESCE($9::timestamptz, now())
-           ORDER BY p.effective_from DESC LIMIT 1),
-          m.price_per_million_tokens) AS per_million
+      SELECT m.id AS model_id, COALESCE($9::timestamptz, now()) AS at, ${priceAtSql('COALESCE($9::timestamptz, now())')} AS per_million
       FROM embedding_models m WHERE m.id = $2
     ), call AS (
       INSERT INTO provider_calls (id, model_id, purpose, request_id, inputs, local_tokens, reported_tokens, duration_ms,

@@ -55,19 +55,19 @@ export class EmbeddingClient {
     const vectors: Float32Array[] = [];
     for (const group of packBatches(items, limits)) {
       let durationMs = 0;
+      // Only the provider's own failures are classified; Redis trouble in the guard stays what it is.
       const send = async () => {
         const startedAt = performance.now();
-        const sent = await provider.embed(group.map((item) => item.text), model);
-        durationMs = performance.now() - startedAt;
-        return sent;
+        try {
+          return await provider.embed(group.map((item) => item.text), model);
+        } catch (error) {
+          throw classifyProviderError(error);
+        } finally {
+          durationMs = performance.now() - startedAt;
+        }
       };
       const tokens = group.reduce((sum, item) => sum + item.tokens, 0);
-      let response;
-      try {
-        response = guard ? await guard.call(tokens, send) : await send();
-      } catch (error) {
-        throw classifyProviderError(error);
-      }
+      const response = guard ? await guard.call(tokens, send) : await send();
       await this.ledger.recordCall({
         callId: randomUUID(),
         modelId: model.id,

@@ -51,8 +51,12 @@ export class MigrationBackfill {
       await this.stop(migration, 'cancelled', `${from.name} stopped being the active model before this migration cut over`);
       return;
     }
+    const t0 = Date.now();
     const waiting = await this.jobs.settle(migration.id, to);
+    const t1 = Date.now();
     const counts = await this.refreshProgress(migration, to, false);
+    const t2 = Date.now();
+    process.stderr.write(`XSTEP settle=${t1 - t0}ms(${waiting.length}) progress=${t2 - t1}ms(${counts ? 'y' : 'n'})\n`);
     if (counts && (await this.stopOnFailures(migration, counts, false))) return;
 
     const windowSize = migration.batchSize * this.config.migration.windowBatches;
@@ -73,6 +77,7 @@ export class MigrationBackfill {
       fed += page.length;
       if (!queued) return;
     }
+    process.stderr.write(`XSTEP feed=${Date.now() - t2}ms fed=${fed}\n`);
     if (!exhausted || fed > 0) return;
     if (waiting.length > 0) {
       await this.jobs.dropLost(migration.id, waiting);
@@ -145,10 +150,10 @@ export class MigrationBackfill {
     return true;
   }
 
+  /** The window keeps the jobs a worker already held: a cleanup waits for them. */
   private async stop(migration: ModelMigrationEntity, state: 'cancelled' | 'failed', reason: string): Promise<void> {
     await this.modelSwitch.end(migration.id, state, reason);
     await this.jobs.withdraw(migration.id);
-    await this.jobs.forget(migration.id);
     this.logger.warn({ migrationId: migration.id, state, reason }, 'migration stopped');
   }
 
@@ -158,8 +163,12 @@ export class MigrationBackfill {
       await this.records.update(migration.id, { cleanupRequestedAt: null, reason: `cleanup stopped: ${loser.name} is in use again` });
       return;
     }
+    // Jobs still running for a stopped migration would write vectors behind the deletion: let them end first.
+    const running = await this.jobs.settle(migration.id, loser);
+    if (running.length > 0 && (await this.jobs.dropLost(migration.id, running)).length > 0) return;
     if ((await this.models.deleteEmbeddings(loser.id, CLEANUP_STEP)) === 0) {
       await this.records.update(migration.id, { cleanedAt: () => 'now()' });
+      await this.jobs.forget(migration.id);
     }
   }
 }

@@ -164,11 +164,13 @@ export class MigrationService {
     return this.records.get(id);
   }
 
-  /** Stops for good before a cutover; search never left the source. The target's vectors stay until a cleanup. */
+  /**
+   * Stops for good before a cutover; search never left the source. The target's vectors stay
+   * until a cleanup, which first waits for the jobs workers already held.
+   */
   async cancel(id: string): Promise<ModelMigrationEntity> {
     const cancelled = await this.modelSwitch.end(id, 'cancelled', 'cancelled by request');
     await this.jobs.withdraw(id);
-    await this.jobs.forget(id);
     return cancelled;
   }
 

@@ -21,9 +21,10 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     environment = await createTestEnvironment({
       ...fakeProviderEnv(fake, SMALL),
       MIGRATION_TICK_MS: '100',
-      // A killed worker's jobs come back through Bull's stall check within a few seconds.
-      QUEUE_LOCK_DURATION_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '1000',
+      // A killed worker's jobs come back through Bull's stall check within seconds (not so
+      // short that a busy machine's event-loop lag lets a live worker's lock lapse).
+      QUEUE_LOCK_DURATION_MS: '5000',
+      QUEUE_STALLED_INTERVAL_MS: '2000',
       QUEUE_CONCURRENCY: '100',
       QUEUE_BATCH_MAX_INPUTS: '50',
     });
@@ -46,12 +47,13 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     const id = await startMigration(api, { fromModel: SMALL, toModel: ADA, batchSize: 50 });
     await waitFor(async () => (await embeddedUnder(db, ADA)) >= PAIRS / 5, 60_000, 50);
 
-    // Kill while batches wait at the provider: taken from the queue, not yet answered or written.
-    // (A kill between a batch's ledger write and its upsert would pay for that batch twice,
-    // since its vectors die with the process: the batch processor's at-least-once window.)
+    // Kill while batches wait at the provider (taken from the queue, not yet answered) and no
+    // answered batch is between its ledger write and its upsert: a kill there would pay for that
+    // batch twice, its vectors dying with the process (the batch processor's at-least-once window).
     fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
-    const slowFrom = Date.now();
-    await waitFor(async () => Date.now() - slowFrom > 700 && fake.stats().inFlight > 0, 30_000, 10);
+    const paidFor = async () =>
+      Number((await db.query(`SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id WHERE m.name = $1`, [ADA]))[0].n);
+    await waitFor(async () => fake.stats().inFlight > 0 && (await paidFor()) === (await embeddedUnder(db, ADA)), 30_000, 5);
     await workers[0].kill();
     expect(await embeddedUnder(db, ADA)).toBeLessThan(PAIRS);
     expect(await migrationState(api, id)).toBe('running');

@@ -432,6 +432,7 @@ describe('fake OpenAI server as a child process', () => {
     const sources = [
       ...readdirSync(join(root, 'tools/fake-openai')).filter((f) => f.endsWith('.ts')).map((f) => `tools/fake-openai/${f}`),
       'src/embeddings/providers/feature-hashing.ts',
+      'src/embeddings/cl100k.ts',
     ];
     for (const source of sources) {
       const { code } = transformFileSync(join(root, source), {

@@ -41,7 +41,8 @@ describe('embedding model migration', () => {
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake, SMALL), MIGRATION_TICK_MS: '100' });
+    // A window of two batches: with the provider's latency fixed, a migration takes several rounds.
+    environment = await createTestEnvironment({ ...fakeProviderEnv(fake, SMALL), MIGRATION_TICK_MS: '100', MIGRATION_WINDOW_BATCHES: '2' });
     app = await TestApp.start(environment);
     db = await openDatabase(environment.databaseUrl);
     migrations = app.get(MigrationService);
@@ -159,8 +160,8 @@ describe('embedding model migration', () => {
   });
 
   it('tracks progress: percentages rise to 100', async () => {
-    // Slow provider answers and small batches, so the progress is seen in several steps.
-    fake.configure({ latency: { ms: 150, jitterMs: 0 } });
+    // 300 pairs, 40 in flight, 300 ms a request: at least 2 s, so the once-a-second progress is seen mid-way.
+    fake.configure({ latency: { ms: 300, jitterMs: 0 } });
     const seen: Array<{ percentage: number; completed: number; state: string; migrationId: string }> = [];
     for await (const progress of migrations.migrateEmbeddings(SMALL, ADA, 20)) seen.push(progress);
 

@@ -24,6 +24,10 @@ describe('classifyProviderError', () => {
     expect(quota.kind).toBe('quota_exhausted');
     expect(quota.countsAsOutage).toBe(true);
     expect(apiError(429)).toBeInstanceOf(RateLimitError);
+    const tooLarge = apiError(429, { code: 'rate_limit_exceeded', message: 'Request too large for text-embedding-3-small on tokens per min (TPM): Limit 150000, Requested 190000.' });
+    expect(classifyProviderError(tooLarge).kind).toBe('permanent');
+    const busy = apiError(429, { code: 'rate_limit_exceeded', message: 'Rate limit reached on tokens per min (TPM): Limit 150000, Used 149000, Requested 2000.' });
+    expect(classifyProviderError(busy).kind).toBe('rate_limited');
   });
 
   it('never retries client errors, and they are no outage', () => {

@@ -11,7 +11,7 @@ import { CompareRunDto } from './compare-run.dto';
 
 /**
  * Below 0.8 the LSH candidate sets approach all pairs of a topic and a near-duplicate list
- * stops being one (README "Parameters").
+ * stops being one (README "API").
  */
 export const MIN_THRESHOLD = 0.8;
 export const MAX_IN_REQUEST_LIMIT = 1_000;

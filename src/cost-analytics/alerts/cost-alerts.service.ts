@@ -60,7 +60,7 @@ export class CostAlertsService {
     const [rows, [{ total }]] = await Promise.all([
       this.db.query(
         `SELECT ${ALERT_COLUMNS} FROM cost_alerts a JOIN cost_budgets b ON b.id = a.budget_id
-         WHERE ($1::uuid IS NULL OR a.budget_id = $1) ORDER BY a.fired_at DESC, a.id LIMIT $2 OFFSET $3`,
+         WHERE ($1::uuid IS NULL OR a.budget_id = $1) ORDER BY a.fired_at DESC, a.threshold_percent DESC, a.id LIMIT $2 OFFSET $3`,
         [query.budgetId ?? null, query.limit, query.offset],
       ) as Promise<CostAlertRow[]>,
       this.db.query(`SELECT count(*)::int AS total FROM cost_alerts WHERE ($1::uuid IS NULL OR budget_id = $1)`, [query.budgetId ?? null]),

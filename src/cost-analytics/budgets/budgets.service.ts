@@ -87,8 +87,8 @@ export class BudgetsService {
     const [{ id }] = await this.unique(input.name, () =>
       this.db.query(
         `INSERT INTO cost_budgets (name, period, limit_usd, thresholds_percent, category, model_id, time_zone, hard_cap)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8
-         WHERE now() AT TIME ZONE $7 IS NOT NULL
+         -- Makes PostgreSQL, which will cut the periods, refuse a zone it does not know (22023).
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE now() AT TIME ZONE $7 IS NOT NULL
          RETURNING id`,
         [input.name, input.period, input.limitUsd, thresholds, input.category ?? null, modelId, timeZone, input.hardCap ?? false],
       ),

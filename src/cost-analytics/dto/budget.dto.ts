@@ -69,6 +69,7 @@ export class CreateBudgetDto {
   @IsOptional()
   @IsString()
   @Matches(/\S/, { message: 'must not be blank' })
+  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
   @MaxLength(100)
   category?: string;
 

@@ -1,5 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IntersectionType } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType } from '@nestjs/swagger';
 import { PageQueryDto } from '../../common/page.dto';
 import { CostReportQueryDto } from './cost-report.dto';
 import { UsageSummaryDto } from './usage.dto';

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { QueryFailedError, type DataSource } from 'typeorm';
-import { badRequest, conflict } from '../../common/http-errors';
+import { badRequest, conflict, notFound } from '../../common/http-errors';
 import { CostClock } from '../cost-clock';
 import type { ModelPriceDto, ModelPriceHistoryDto } from '../dto/price.dto';
+import { priceAtSql } from './price-at-sql';
 
 export interface AddModelPriceInput {
   model: string;
@@ -11,13 +12,6 @@ export interface AddModelPriceInput {
   /** ISO 8601; default now. */
   effectiveFrom?: string;
 }
-
-/** The price effective at $2 for model $1: the latest change at or before it, else the registered price. */
-const PRICE_AT = `
-  COALESCE(
-    (SELECT p.price_per_million_tokens FROM model_prices p
-     WHERE p.model_id = m.id AND p.effective_from <= $2 ORDER BY p.effective_from DESC LIMIT 1),
-    m.price_per_million_tokens)::text`;
 
 /**
  * Price history: a change takes effect at its instant (now or later, never in the past),
@@ -33,7 +27,7 @@ export class ModelPricesService {
   async history(): Promise<ModelPriceHistoryDto[]> {
     const [models, prices] = await Promise.all([
       this.db.query(
-        `SELECT m.id, m.name, m.price_per_million_tokens::text AS registered, ${PRICE_AT.replace('$2', '$1')} AS current
+        `SELECT m.id, m.name, m.price_per_million_tokens::text AS registered, ${priceAtSql('$1::timestamptz')}::text AS current
          FROM embedding_models m ORDER BY m.id`,
         [this.clock.now().toISOString()],
       ) as Promise<Array<{ id: number; name: string; registered: string; current: string }>>,
@@ -76,8 +70,8 @@ export class ModelPricesService {
 
   /** USD per 1M tokens charged for a call to `modelId` at `at` (for estimates; the ledger prices in SQL the same way). */
   async priceAt(modelId: number, at: Date = this.clock.now()): Promise<string> {
-    const [row] = await this.db.query(`SELECT ${PRICE_AT} AS price FROM embedding_models m WHERE m.id = $1`, [modelId, at.toISOString()]);
-    if (!row) throw badRequest('model', `embedding model ${modelId} does not exist`);
+    const [row] = await this.db.query(`SELECT ${priceAtSql('$2::timestamptz')}::text AS price FROM embedding_models m WHERE m.id = $1`, [modelId, at.toISOString()]);
+    if (!row) throw notFound('embedding model', modelId);
     return row.price;
   }
 }

@@ -33,8 +33,9 @@ function summary(sums: UsageSums | undefined): UsageSummaryDto {
   };
 }
 
-function byCostDescending<T extends { costUsd: string }>(rows: T[]): T[] {
-  return rows.sort((a, b) => new Decimal(b.costUsd).comparedTo(a.costUsd));
+/** Most expensive first; equal costs by name, so the order never depends on the plan. */
+function byCostDescending<T extends { costUsd: string }>(rows: T[], name: (row: T) => string): T[] {
+  return rows.sort((a, b) => new Decimal(b.costUsd).comparedTo(a.costUsd) || name(a).localeCompare(name(b)));
 }
 
 /**
@@ -56,7 +57,7 @@ export class CostReportService {
     const [daily, keys, projectedMonthly] = await Promise.all([
       this.read(() => this.reader.daysAndWeeks(days.map(toReportDay))),
       this.read(() => this.reader.byKey(periodStartsAt.getTime(), periodEndsAt.getTime())),
-      this.projection.monthly(timeZone),
+      this.read(() => this.projection.monthly(timeZone)),
     ]);
     const of = (dimension: KeyRow['dimension']) => keys.filter((row) => row.dimension === dimension);
     const total = summary(of('total')[0]);
@@ -71,9 +72,9 @@ export class CostReportService {
       ...total,
       byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...summary(daily.days[index]) })),
       byWeek: weeks(days, daily.weeks),
-      byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...summary(row) }))),
-      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...summary(row) }))),
-      byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...summary(row) }))),
+      byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...summary(row) })), (row) => row.category ?? ''),
+      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...summary(row) })), (row) => row.model),
+      byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...summary(row) })), (row) => row.purpose),
       projectedMonthly,
     };
   }

@@ -27,8 +27,7 @@ const DAYS_SQL = `
   ORDER BY d`;
 
 const PERIODS_SQL = `
-  SELECT p.i::int AS i,
-         l.start::date::text AS start, l.start AT TIME ZONE p.zone AS starts_at,
+  SELECT l.start::date::text AS start, l.start AT TIME ZONE p.zone AS starts_at,
          (l.start + ('1 ' || p.unit)::interval) AT TIME ZONE p.zone AS ends_at,
          (l.start - ('1 ' || p.unit)::interval)::date::text AS previous_start,
          (l.start - ('1 ' || p.unit)::interval) AT TIME ZONE p.zone AS previous_starts_at

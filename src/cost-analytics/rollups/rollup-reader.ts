@@ -61,12 +61,9 @@ const SPANS_CTE = `spans AS (
   SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[])
     AS s(range_index, grain, from_at, to_at, sign))`;
 
-/** The four sums of signed pieces; as text for node-pg (bigint and numeric arrive as strings either way). */
-function signedSums(cast: '' | '::text'): string {
-  return `sum(sign * items)${cast} AS items, sum(sign * tokens)${cast} AS tokens,
-    sum(sign * local_tokens)${cast} AS local_tokens, sum(sign * cost_usd)${cast} AS cost_usd`;
-}
-const SIGNED_SUMS = signedSums('::text');
+/** The four sums of the signed pieces (numeric: node-pg hands them over as exact strings). */
+const SIGNED_SUMS = `sum(sign * items) AS items, sum(sign * tokens) AS tokens,
+    sum(sign * local_tokens) AS local_tokens, sum(sign * cost_usd) AS cost_usd`;
 
 /**
  * Every rollup row a span covers, with the span's range and sign: from the totals tables,
@@ -91,25 +88,23 @@ const DAYS_AND_WEEKS = new PreparedStatement<RangeRow & { iso_week: string; by_w
   WITH ${SPANS_CTE},
   weeks AS (SELECT * FROM unnest($6::int[], $7::text[]) AS w(range_index, iso_week)),
   per_day AS (
-    SELECT range_index, ${signedSums('')}
+    SELECT range_index, ${SIGNED_SUMS}
     FROM (${piecesSql('totals')}) AS pieces GROUP BY range_index)
   SELECT d.range_index, w.iso_week, GROUPING(d.range_index) AS by_week,
-         sum(d.items)::text AS items, sum(d.tokens)::text AS tokens,
-         sum(d.local_tokens)::text AS local_tokens, sum(d.cost_usd)::text AS cost_usd
+         sum(d.items) AS items, sum(d.tokens) AS tokens, sum(d.local_tokens) AS local_tokens, sum(d.cost_usd) AS cost_usd
   FROM per_day d JOIN weeks w ON w.range_index = d.range_index
   GROUP BY GROUPING SETS ((d.range_index, w.iso_week), (w.iso_week))`);
 
 const BY_KEY = new PreparedStatement<SumsRow & Omit<KeyRow, keyof UsageSums>>(`
   WITH ${SPANS_CTE},
   per_key AS (
-    SELECT model_id, category, purpose, ${signedSums('')}
+    SELECT model_id, category, purpose, ${SIGNED_SUMS}
     FROM (${piecesSql('keyed')}) AS pieces GROUP BY model_id, category, purpose
     HAVING sum(sign * items) <> 0)
   SELECT CASE WHEN GROUPING(m.name) = 0 THEN 'model' WHEN GROUPING(k.category) = 0 THEN 'category'
               WHEN GROUPING(k.purpose) = 0 THEN 'purpose' ELSE 'total' END AS dimension,
          m.name AS model, k.category, k.purpose,
-         sum(k.items)::text AS items, sum(k.tokens)::text AS tokens,
-         sum(k.local_tokens)::text AS local_tokens, sum(k.cost_usd)::text AS cost_usd
+         sum(k.items) AS items, sum(k.tokens) AS tokens, sum(k.local_tokens) AS local_tokens, sum(k.cost_usd) AS cost_usd
   FROM per_key k JOIN embedding_models m ON m.id = k.model_id
   GROUP BY GROUPING SETS ((m.name), (k.category), (k.purpose), ())`);
 

@@ -67,13 +67,20 @@ export function classifyProviderError(error: unknown): ProviderError {
     const message = `provider answered ${status}: ${error.message}`;
     if (status === 429) {
       const quota = details.code === 'insufficient_quota' || error.type === 'insufficient_quota';
-      return new ProviderError(quota ? 'quota_exhausted' : 'rate_limited', message, details);
+      if (quota) return new ProviderError('quota_exhausted', message, details);
+      // "Request too large … Limit 1000000, Requested 1200000": waiting never makes it fit.
+      return new ProviderError(neverFitsRateLimit(error.message) ? 'permanent' : 'rate_limited', message, details);
     }
     if (PERMANENT_STATUSES.has(status)) return new ProviderError('permanent', message, details);
     return new ProviderError('transient', message, details);
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderError('transient', `provider call failed: ${message}`);
+}
+
+function neverFitsRateLimit(message: string): boolean {
+  const match = /Limit (\d+), Requested (\d+)/i.exec(message);
+  return match !== null && Number(match[2]) > Number(match[1]);
 }
 
 /** Reads `retry-after-ms`, then `retry-after` (seconds or an HTTP date); no cap. */
