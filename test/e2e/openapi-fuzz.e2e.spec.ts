@@ -1,6 +1,5 @@
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, TestApp, type TestEnvironment } from '../support/test-app';
+import { ADMIN_KEY } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 /**
  * Reads the OpenAPI document and sends every operation missing auth, malformed JSON,
@@ -18,24 +17,13 @@ const BAD_VALUES: unknown[] = [null, true, -1, 0, 1e308, -1e308, 2 ** 53 + 1, 1.
 const BAD_QUERY_VALUES = ['-1', '0', '1e309', '99999999999999999999', 'abc', '', '%00', 'true', 'x'.repeat(5000), '2026-13-45', '9999-99-99T99:99:99Z'];
 
 describe('OpenAPI fuzz: no 5xx, ever', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
+  const t = useTestApp({ env: { BODY_LIMIT_MB: '16' } });
   let document: Document;
   const failures: string[] = [];
   let requests = 0;
 
   beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake), BODY_LIMIT_MB: '16' });
-    app = await TestApp.start(environment);
-    document = (await app.request('GET', '/docs-json', { key: null })).body;
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
+    document = (await t.app.request('GET', '/docs-json', { key: null })).body;
   });
 
   const resolve = (schema: Schema | undefined): Schema => {
@@ -77,7 +65,7 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 10_000);
     try {
-      const response = await fetch(app.baseUrl + path, { method: method.toUpperCase(), headers, body, signal: controller.signal });
+      const response = await fetch(t.app.baseUrl + path, { method: method.toUpperCase(), headers, body, signal: controller.signal });
       // Streams (SSE) answer headers and then keep going: the status is what matters.
       if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) await response.text();
       else controller.abort();

@@ -1,40 +1,25 @@
-import type { DataSource } from 'typeorm';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 /** Redis wiped (FLUSHALL) in the middle of a 5,000-pair ingest: the reconciler brings every pair to embedded. */
 describe('Redis flushed during an ingest', () => {
-  let fake: FakeOpenAI;
   let redis: PrivateRedis;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
-
   beforeAll(async () => {
-    fake = await startFakeProvider();
     redis = await startPrivateRedis();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake), REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '2000' });
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
   });
-
+  const t = useTestApp({ env: () => ({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '2000' }) });
   afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
     await redis?.stop();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
   });
 
-  const embedded = async () => Number((await db.query(`SELECT count(*) AS n FROM embeddings`))[0].n);
+  const embedded = async () => Number((await t.db.query(`SELECT count(*) AS n FROM embeddings`))[0].n);
 
   it('loses nothing', async () => {
-    fake.configure({ latency: { ms: 100, jitterMs: 0 } });
+    t.fake.configure({ latency: { ms: 100, jitterMs: 0 } });
     for (let chunk = 0; chunk < 5; chunk++) {
       const items = Array.from({ length: 1000 }, (_, i) => ({ question: `Flush test ${chunk}-${i}?`, answer: `Answer ${chunk}-${i}.` }));
-      expect((await app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
+      expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     }
     await waitFor(async () => (await embedded()) >= 200, 60_000, 20);
     await redis.client.flushall();
@@ -42,12 +27,12 @@ describe('Redis flushed during an ingest', () => {
     expect(atFlush).toBeLessThan(5000);
     expect(await redis.client.dbsize()).toBeLessThan(100);
 
-    fake.configure({ latency: { ms: 0, jitterMs: 0 } });
+    t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
     await waitFor(async () => (await embedded()) === 5000, 120_000, 250);
-    const [row] = await db.query(
+    const [row] = await t.db.query(
       `SELECT count(*) AS n FROM qa_pairs q JOIN embeddings e ON e.qa_pair_id = q.id AND e.content_hash = q.content_hash`,
     );
     expect(Number(row.n)).toBe(5000);
-    expect(Number((await db.query(`SELECT count(*) AS n FROM dead_letters`))[0].n)).toBe(0);
+    expect(Number((await t.db.query(`SELECT count(*) AS n FROM dead_letters`))[0].n)).toBe(0);
   });
 });

@@ -1,45 +1,29 @@
-import type { DataSource } from 'typeorm';
-import type { FakeOpenAI } from '../../tools/fake-openai';
 import { embeddingJobId, PRIORITY } from '../../src/queue/embedding-job';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 /**
- * The queue's seed cases, on the real Redis and Postgres with the SDK against the fake.
+ * The queue's seed cases, on the real Redis and Postgres with the SDK against the t.fake.
  * The app runs without the worker role, so each test drives jobs with processNext().
  */
 describe('EmbeddingQueue', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
+  const t = useTestApp({ env: { ROLE: 'api', QUEUE_MAX_ATTEMPTS: '3' } });
   let queue: EmbeddingQueue;
-  let db: DataSource;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake), ROLE: 'api', QUEUE_MAX_ATTEMPTS: '3' });
-    app = await TestApp.start(environment);
-    queue = app.get(EmbeddingQueue);
-    db = await openDatabase(environment.databaseUrl);
+  beforeAll(() => {
+    queue = t.app.get(EmbeddingQueue);
   });
 
   afterEach(async () => {
-    fake.reset();
+    t.fake.reset();
     await queue.bull.empty();
   });
 
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
-
   async function createPair(question: string): Promise<{ id: string; jobId: string }> {
-    const response = await app.request('POST', '/api/v1/qa-pairs', { body: { question, answer: `Answer to: ${question}` } });
+    const response = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question, answer: `Answer to: ${question}` } });
     expect(response.status).toBe(201);
-    const [row] = await db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [response.body.id]);
+    const [row] = await t.db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [response.body.id]);
     return { id: response.body.id, jobId: embeddingJobId(response.body.id, 'text-embedding-3-small', row.content_hash) };
   }
 
@@ -50,23 +34,23 @@ describe('EmbeddingQueue', () => {
     expect(await job!.getState()).toBe('waiting');
     expect(job!.data).toMatchObject({ qaPairId: id, model: 'text-embedding-3-small', purpose: 'ingest', priority: PRIORITY.live });
     expect(job!.opts.attempts).toBe(3);
-    const status = await app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`);
+    const status = await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`);
     expect(status.body).toMatchObject({ state: 'waiting', qaPairId: id, attempts: 0, maxAttempts: 3 });
   });
 
   it('processes the job asynchronously: the pair becomes embedded', async () => {
     const { id, jobId } = await createPair('Does the worker embed it?');
-    expect((await app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('pending');
+    expect((await t.app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('pending');
     const result = await queue.processNext();
     expect(result).toMatchObject({ jobId, outcome: { status: 'embedded' } });
-    expect((await app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('embedded');
+    expect((await t.app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('embedded');
     expect(await queue.getJob(jobId)).toBeNull();
-    expect((await app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`)).body.state).toBe('completed');
+    expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`)).body.state).toBe('completed');
   });
 
   it('retries a failed job with backoff, then succeeds', async () => {
     const { id, jobId } = await createPair('Is a failed job retried?');
-    fake.configure({ fail: { next: 1, status: 503 } });
+    t.fake.configure({ fail: { next: 1, status: 503 } });
     const first = await queue.processNext();
     expect(first?.error?.message).toMatch(/503/);
     const job = await queue.getJob(jobId);
@@ -75,37 +59,37 @@ describe('EmbeddingQueue', () => {
     await job!.promote(); // the backoff has passed
     const second = await queue.processNext();
     expect(second).toMatchObject({ jobId, outcome: { status: 'embedded' } });
-    expect((await app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('embedded');
+    expect((await t.app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('embedded');
   });
 
   it('moves a job to the dead letters after max attempts', async () => {
     const { id, jobId } = await createPair('Is it dead-lettered after three failures?');
-    fake.configure({ fail: { next: 3, status: 500 } });
+    t.fake.configure({ fail: { next: 3, status: 500 } });
     for (let attempt = 1; attempt <= 3; attempt++) {
       const result = await queue.processNext();
       expect(result?.error).toBeDefined();
       if (attempt < 3) await (await queue.getJob(jobId))!.promote();
     }
     expect(await queue.getJob(jobId)).toBeNull();
-    const letters = await app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`);
+    const letters = await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`);
     expect(letters.body.total).toBe(1);
     expect(letters.body.items[0]).toMatchObject({ qaPairId: id, errorKind: 'exhausted', attempts: 3, model: 'text-embedding-3-small' });
     expect(letters.body.items[0].lastError).toMatch(/500/);
-    const pair = await app.request('GET', `/api/v1/qa-pairs/${id}`);
+    const pair = await t.app.request('GET', `/api/v1/qa-pairs/${id}`);
     expect(pair.body.embedding).toMatchObject({ state: 'failed' });
     expect(pair.body.embedding.error).toMatch(/500/);
 
-    const replay = await app.request('POST', `/api/v1/dead-letters/${letters.body.items[0].id}/replay`, { key: 'test-admin-key' });
+    const replay = await t.app.request('POST', `/api/v1/dead-letters/${letters.body.items[0].id}/replay`, { key: 'test-admin-key' });
     expect(replay.body).toEqual({ replayed: 1 });
     expect(await queue.processNext()).toMatchObject({ jobId, outcome: { status: 'embedded' } });
-    expect((await app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.total).toBe(0);
+    expect((await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.total).toBe(0);
   });
 
   it('runs higher-priority jobs first', async () => {
     const low = await createPair('A low-priority pair');
     const high = await createPair('A high-priority pair');
     await queue.bull.empty();
-    const hashes = await db.query(`SELECT id, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`, [[low.id, high.id]]);
+    const hashes = await t.db.query(`SELECT id, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`, [[low.id, high.id]]);
     const hashOf = (id: string) => hashes.find((row: { id: string }) => row.id === id).content_hash;
     await queue.enqueue({ qaPairId: low.id, model: 'text-embedding-3-small', contentHash: hashOf(low.id), purpose: 'migration', priority: PRIORITY.migration });
     await queue.enqueue({ qaPairId: high.id, model: 'text-embedding-3-small', contentHash: hashOf(high.id), purpose: 'ingest', priority: PRIORITY.live });
@@ -115,7 +99,7 @@ describe('EmbeddingQueue', () => {
 
   it('treats enqueueing the same work twice as one job', async () => {
     const { id, jobId } = await createPair('Is duplicate work deduplicated?');
-    const [row] = await db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [id]);
+    const [row] = await t.db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [id]);
     const again = await queue.enqueue({ qaPairId: id, model: 'text-embedding-3-small', contentHash: row.content_hash, purpose: 'ingest' });
     expect(again).toBe(jobId);
     expect(await queue.bull.getWaitingCount()).toBe(1);
@@ -123,11 +107,11 @@ describe('EmbeddingQueue', () => {
 
   it('dead-letters a permanent error at once without spending retries', async () => {
     const { id } = await createPair('Is a 401 dead-lettered at once?');
-    fake.configure({ fail: { next: 1, status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided' } });
+    t.fake.configure({ fail: { next: 1, status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided' } });
     const result = await queue.processNext();
     expect(result?.error?.message).toMatch(/401/);
-    await waitFor(async () => (await app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.total === 1);
-    const letter = (await app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.items[0];
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.total === 1);
+    const letter = (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.items[0];
     expect(letter).toMatchObject({ errorKind: 'permanent', attempts: 1 });
     expect(await queue.bull.getDelayedCount()).toBe(0);
   });
