@@ -4,11 +4,13 @@ const GRAINS = [
   { suffix: '15m', bucket: `date_bin('15 minutes', created_at, timestamptz 'epoch')` },
   { suffix: '1h', bucket: `date_bin('1 hour', created_at, timestamptz 'epoch')` },
   { suffix: '1d', bucket: `date_bin('1 day', created_at, timestamptz 'epoch')` },
+  // Monday to Monday, so a UTC ISO week is one bucket.
+  { suffix: '1w', bucket: `date_bin('7 days', created_at, timestamptz '1970-01-05T00:00:00Z')` },
 ];
 
 /**
  * Cost analytics: billed tokens per ledger item (the provider's reported usage shared out
- * over the call's items), price history, usage rollups at 15 min / 1 h / 1 day (UTC
+ * over the call's items), price history, usage rollups at 15 min / 1 h / 1 day / 1 week (UTC
  * buckets; reports in any time zone combine them, see src/cost-analytics/README.md),
  * keyed by model, category and purpose, plus unkeyed totals; budgets and their alerts.
  * Rollups are backfilled from the ledger once, here.

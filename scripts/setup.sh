@@ -23,5 +23,18 @@ else
   bash scripts/install-pgvector.sh
 fi
 
+step "chromium (the dashboard test drives a real headless browser)"
+if command -v chromium >/dev/null 2>&1; then
+  echo "chromium: $(chromium --version 2>/dev/null | head -n 1)"
+elif [ "${SKIP_CHROMIUM_INSTALL:-}" = "1" ]; then
+  echo "skipped (SKIP_CHROMIUM_INSTALL=1): the dashboard test will fail without it"
+elif [ "$(id -u)" -eq 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+    || echo "could not install chromium: the dashboard test will fail" >&2
+else
+  echo "chromium is missing and installing it needs root (apt-get install chromium)" >&2
+fi
+
 step "build"
 npm run build --silent

@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { type FakeOpenAIControl, spawnFakeOpenAI } from '../../tools/fake-openai';
 import { percentile, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
-import { createBenchEnvironment, spawnService } from './migration-environment';
+import { createBenchEnvironment } from '../support/bench-environment';
+import { spawnBenchService } from '../support/bench-service';
 
 const FULL_SIZE = 100_000;
 const FROM = 'text-embedding-ada-002';
@@ -30,7 +31,7 @@ export const migrationBenchmark: Benchmark = {
     'search latency while the migration runs against idle.',
   async run(context: BenchContext) {
     const n = scaled(FULL_SIZE, context.scale, 500);
-    const environment = await createBenchEnvironment();
+    const environment = await createBenchEnvironment('migration');
     const fake = await spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
     const env: Record<string, string> = {
       DATABASE_URL: environment.databaseUrl,
@@ -43,7 +44,7 @@ export const migrationBenchmark: Benchmark = {
       LOG_LEVEL: 'warn',
       RECONCILE_INTERVAL_MS: '600000',
     };
-    const worker = await spawnService({ ...env, ROLE: 'worker' });
+    const worker = await spawnBenchService({ ...env, ROLE: 'worker' });
     const app = (await createApp(loadConfig({ ...env, ROLE: 'api,scheduler', PORT: '0' }))) as INestApplication;
     await app.listen(0, '127.0.0.1');
     const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

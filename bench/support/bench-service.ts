@@ -1,5 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
@@ -81,4 +85,41 @@ export class BenchService {
     await this.db.destroy();
     await this.app.close();
   }
+}
+
+/**
+ * The compiled service in a child process (a worker pod, say), stopped with SIGTERM. It
+ * runs outside the repo root so a developer's .env cannot leak into the benchmark.
+ */
+export async function spawnBenchService(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const main = join(__dirname, '..', '..', 'src', 'main.js');
+  const child: ChildProcess = spawn(process.execPath, [main], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output.slice(-2000)}`)), 60_000);
+    child.stdout!.on('data', () => {
+      if (output.includes('embedding service started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code}:\n${output.slice(-2000)}`));
+    });
+  });
+  return {
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

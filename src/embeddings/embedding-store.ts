@@ -93,20 +93,25 @@ export class EmbeddingStore {
     return written;
   }
 
-  /** Per-pair state under one model: embedded (current content), stale, failed or pending. */
+  /**
+   * Per-pair state under one model: embedded (current content), stale, failed or pending.
+   * Lateral lookups keep it one index probe per pair however large the tables grow.
+   */
   async statuses(modelId: number, ids: string[]): Promise<Map<string, EmbeddingStatus>> {
     const rows: Array<{ id: string; state: EmbeddingState; embedded_at: Date | null; error: string | null }> =
       await this.db.query(
         `SELECT q.id,
                 CASE WHEN e.content_hash = q.content_hash THEN 'embedded'
                      WHEN d.content_hash = q.content_hash THEN 'failed'
-                     WHEN e.qa_pair_id IS NOT NULL THEN 'stale'
+                     WHEN e.content_hash IS NOT NULL THEN 'stale'
                      ELSE 'pending' END AS state,
                 e.embedded_at,
                 CASE WHEN d.content_hash = q.content_hash THEN d.last_error END AS error
          FROM qa_pairs q
-         LEFT JOIN embeddings e ON e.qa_pair_id = q.id AND e.model_id = $1
-         LEFT JOIN dead_letters d ON d.qa_pair_id = q.id AND d.model_id = $1
+         LEFT JOIN LATERAL (SELECT content_hash, embedded_at FROM embeddings
+                            WHERE qa_pair_id = q.id AND model_id = $1) e ON true
+         LEFT JOIN LATERAL (SELECT content_hash, last_error FROM dead_letters
+                            WHERE qa_pair_id = q.id AND model_id = $1) d ON true
          WHERE q.id = ANY($2::uuid[])`,
         [modelId, ids],
       );

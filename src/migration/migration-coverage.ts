@@ -81,6 +81,24 @@ export class MigrationCoverage {
     );
   }
 
+  /**
+   * Of these pairs, those that need nothing more under the target: embedded or dead-lettered
+   * for their current content, or deleted. Written as per-pair lookups (LIMIT 1 keeps the
+   * planner from hashing whole tables), so its cost follows the number of ids, not the tables.
+   */
+  async settledPairs(toId: number, ids: string[]): Promise<Set<string>> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT w.id
+       FROM unnest($2::uuid[]) AS w(id)
+       LEFT JOIN LATERAL (SELECT q.content_hash FROM qa_pairs q WHERE q.id = w.id LIMIT 1) q ON true
+       WHERE q.content_hash IS NULL
+          OR (SELECT true FROM embeddings e WHERE e.qa_pair_id = w.id AND e.model_id = $1 AND e.content_hash = q.content_hash LIMIT 1)
+          OR (SELECT true FROM dead_letters d WHERE d.qa_pair_id = w.id AND d.model_id = $1 AND d.content_hash = q.content_hash LIMIT 1)`,
+      [toId, ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async counts(toId: number): Promise<MigrationCounts> {
     const [row]: Array<{ total: string; completed: string; failed: string }> = await this.db.query(
       `SELECT (SELECT count(*) FROM qa_pairs) AS total,

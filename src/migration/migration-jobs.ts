@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { EmbeddingStore } from '../embeddings/embedding-store';
 import { PRIORITY } from '../queue/embedding-job';
 import { EmbeddingQueue } from '../queue/embedding-queue.service';
+import { MigrationCoverage } from './migration-coverage';
 import { MigrationWindow } from './migration-window';
 
 /** A job id is `pairId:model:hash16`, and a pair id is a 36-character UUID. */
@@ -23,7 +23,7 @@ export class MigrationJobs {
 
   constructor(
     private readonly queue: EmbeddingQueue,
-    private readonly store: EmbeddingStore,
+    private readonly coverage: MigrationCoverage,
     private readonly window: MigrationWindow,
   ) {}
 
@@ -46,11 +46,8 @@ export class MigrationJobs {
   async settle(migrationId: string, to: EmbeddingModelEntity): Promise<string[]> {
     const jobIds = await this.window.jobIds(migrationId);
     if (jobIds.length === 0) return [];
-    const statuses = await this.store.statuses(to.id, jobIds.map(pairIdOf));
-    const done = jobIds.filter((jobId) => {
-      const state = statuses.get(pairIdOf(jobId))?.state;
-      return state === undefined || state === 'embedded' || state === 'failed';
-    });
+    const settled = await this.coverage.settledPairs(to.id, jobIds.map(pairIdOf));
+    const done = jobIds.filter((jobId) => settled.has(pairIdOf(jobId)));
     await this.window.remove(migrationId, done);
     const doneSet = new Set(done);
     return jobIds.filter((jobId) => !doneSet.has(jobId));

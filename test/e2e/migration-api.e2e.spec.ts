@@ -1,11 +1,7 @@
-import type { DataSource } from 'typeorm';
-import type { FakeOpenAI } from '../../tools/fake-openai';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
-import {
-  ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, USER_KEY, waitFor,
-} from '../support/test-app';
+import { ADMIN_KEY, USER_KEY, waitFor } from '../support/test-app';
+import { countRows, useTestApp } from '../support/test-context';
 
 const SMALL = 'text-embedding-3-small';
 const ADA = 'text-embedding-ada-002';
@@ -14,39 +10,18 @@ const WINDOW_BATCHES = 5;
 
 /** The migrations REST API end to end: validation, estimate, the one-per-pair constraint, pause/resume, SSE, cutover, rollback, cleanup. */
 describe('migrations API', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
+  const t = useTestApp({ env: { MIGRATION_TICK_MS: '100', MIGRATION_WINDOW_BATCHES: String(WINDOW_BATCHES), RATE_LIMIT_TPM: '600000' } });
 
-  const admin = (method: string, path: string, body?: unknown) => app.request(method, path, { body, key: ADMIN_KEY });
-  const count = async (sql: string, params: unknown[] = []) => Number((await db.query(sql, params))[0].n);
-  const adaEmbeddings = () => count(`SELECT count(*) AS n FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`, [ADA]);
-  const migration = async (id: string) => (await app.request('GET', `/api/v1/migrations/${id}`)).body;
+  const admin = (method: string, path: string, body?: unknown) => t.app.request(method, path, { body, key: ADMIN_KEY });
+  const count = (sql: string, params: unknown[] = []) => countRows(t.db, sql, params);
+  const adaEmbeddings = () => count(`SELECT count(*) FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`, [ADA]);
+  const migration = async (id: string) => (await t.app.request('GET', `/api/v1/migrations/${id}`)).body;
   const queuedFor = async (model: string, states: Array<'waiting' | 'active' | 'delayed'>) =>
-    (await app.get(EmbeddingQueue).bull.getJobs(states)).filter((job) => job?.data.model === model).length;
+    (await t.app.get(EmbeddingQueue).bull.getJobs(states)).filter((job) => job?.data.model === model).length;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({
-      ...fakeProviderEnv(fake, SMALL),
-      MIGRATION_TICK_MS: '100',
-      MIGRATION_WINDOW_BATCHES: String(WINDOW_BATCHES),
-      RATE_LIMIT_TPM: '600000',
-    });
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-    await ingestPairs(app, db, migrationPairs(PAIRS, 'api'), SMALL);
-  });
+  beforeAll(() => ingestPairs(t.app, t.db, migrationPairs(PAIRS, 'api'), SMALL));
 
-  afterEach(() => fake.reset());
-
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
+  afterEach(() => t.fake.reset());
 
   it('refuses bad requests with the right status, naming the field', async () => {
     const cases: Array<[unknown, number, RegExp]> = [
@@ -64,39 +39,39 @@ describe('migrations API', () => {
       expect({ body, status: response.status }).toEqual({ body, status });
       expect(response.body.message).toMatch(message);
     }
-    expect((await app.request('POST', '/api/v1/migrations', { body: { fromModel: SMALL, toModel: ADA }, key: USER_KEY })).status).toBe(403);
-    expect((await app.request('GET', '/api/v1/migrations/9b2f5a8e-0000-4000-8000-000000000000')).status).toBe(404);
-    expect((await app.request('GET', '/api/v1/migrations/not-a-uuid')).body.message).toBe('id: must be a UUID');
+    expect((await t.app.request('POST', '/api/v1/migrations', { body: { fromModel: SMALL, toModel: ADA }, key: USER_KEY })).status).toBe(403);
+    expect((await t.app.request('GET', '/api/v1/migrations/9b2f5a8e-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await t.app.request('GET', '/api/v1/migrations/not-a-uuid')).body.message).toBe('id: must be a UUID');
     expect((await admin('POST', '/api/v1/migrations/9b2f5a8e-0000-4000-8000-000000000000/pause')).status).toBe(404);
-    const unknownEvents = await app.request('GET', '/api/v1/migrations/9b2f5a8e-0000-4000-8000-000000000000/events');
+    const unknownEvents = await t.app.request('GET', '/api/v1/migrations/9b2f5a8e-0000-4000-8000-000000000000/events');
     expect(unknownEvents).toMatchObject({ status: 404, body: { message: 'migration 9b2f5a8e-0000-4000-8000-000000000000 not found' } });
-    expect(await count(`SELECT count(*) AS n FROM model_migrations`)).toBe(0);
+    expect(await count(`SELECT count(*) FROM model_migrations`)).toBe(0);
   });
 
   it('estimates pairs, tokens, cost and an ETA from the configured rate limit before starting', async () => {
-    const response = await app.request('POST', '/api/v1/migrations/estimate', { body: { fromModel: SMALL, toModel: ADA } });
+    const response = await t.app.request('POST', '/api/v1/migrations/estimate', { body: { fromModel: SMALL, toModel: ADA } });
     expect(response.status).toBe(200);
     const estimate = response.body;
-    const tokens = await count(`SELECT sum(tokens) AS n FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`, [SMALL]);
+    const tokens = await count(`SELECT sum(tokens) FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`, [SMALL]);
     expect(estimate).toMatchObject({ pairs: PAIRS, tokens, pairsWithStoredTokenCounts: PAIRS, pricePerMillionTokens: '0.1' });
     expect(estimate.costUsd).toBe(String((tokens * 0.1) / 1e6));
     expect(estimate.rateLimit).toEqual({ requestsPerMinute: null, tokensPerMinute: 600_000, seconds: Math.ceil((tokens / 600_000) * 60) });
     expect(estimate.etaSeconds).toBeGreaterThanOrEqual(estimate.rateLimit.seconds);
-    const pairs = await app.request('GET', `/api/v1/migrations/pairs?fromModel=${SMALL}&toModel=${ADA}&limit=50`);
+    const pairs = await t.app.request('GET', `/api/v1/migrations/pairs?fromModel=${SMALL}&toModel=${ADA}&limit=50`);
     expect(pairs.body.items).toHaveLength(50);
     expect(pairs.body.items[0]).toMatchObject({ onSource: true, staleTarget: false });
     expect(pairs.body.next).toBe(pairs.body.items[49].qaPairId);
   });
 
   it('allows one migration per model pair, enforced by the database', async () => {
-    fake.configure({ latency: { ms: 200, jitterMs: 0 } });
-    const id = await startMigration(app, { fromModel: SMALL, toModel: ADA, batchSize: 10 });
+    t.fake.configure({ latency: { ms: 200, jitterMs: 0 } });
+    const id = await startMigration(t.app, { fromModel: SMALL, toModel: ADA, batchSize: 10 });
     const second = await admin('POST', '/api/v1/migrations', { fromModel: SMALL, toModel: ADA });
     expect(second.status).toBe(409);
     expect(second.body.context).toEqual({ migrationId: id });
     // Not only a check in code: the unique index refuses a second in-progress row outright.
     await expect(
-      db.query(
+      t.db.query(
         `INSERT INTO model_migrations (from_model_id, to_model_id, state, batch_size, auto_cutover, max_failure_share, estimate)
          SELECT from_model_id, to_model_id, 'paused', 10, true, 0.05, '{}' FROM model_migrations WHERE id = $1`,
         [id],
@@ -112,9 +87,9 @@ describe('migrations API', () => {
   });
 
   it('pauses with little queued, resumes, streams progress, dual-writes edits, cuts over and rolls back on request', async () => {
-    fake.configure({ latency: { ms: 150, jitterMs: 0 } });
+    t.fake.configure({ latency: { ms: 150, jitterMs: 0 } });
     const batchSize = 10;
-    const id = await startMigration(app, { fromModel: SMALL, toModel: ADA, batchSize, autoCutover: false });
+    const id = await startMigration(t.app, { fromModel: SMALL, toModel: ADA, batchSize, autoCutover: false });
     await waitFor(async () => (await adaEmbeddings()) >= 30, 30_000);
     expect(await queuedFor(ADA, ['waiting', 'active', 'delayed'])).toBeLessThanOrEqual(batchSize * WINDOW_BATCHES);
 
@@ -132,12 +107,12 @@ describe('migrations API', () => {
     expect(last).toBeLessThan(PAIRS);
 
     // Paused, edits are still embedded for both models.
-    const [edited] = await db.query(`SELECT id FROM qa_pairs ORDER BY id DESC LIMIT 1`);
-    const patched = await app.request('PATCH', `/api/v1/qa-pairs/${edited.id}`, { body: { answer: 'A new answer about zebra migration paths.' } });
+    const [edited] = await t.db.query(`SELECT id FROM qa_pairs ORDER BY id DESC LIMIT 1`);
+    const patched = await t.app.request('PATCH', `/api/v1/qa-pairs/${edited.id}`, { body: { answer: 'A new answer about zebra migration paths.' } });
     expect(patched.status).toBe(200);
     const currentUnder = (model: string, pairId: string) =>
       count(
-        `SELECT count(*) AS n FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
+        `SELECT count(*) FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
          JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1 AND q.id = $2`,
         [model, pairId],
       );
@@ -153,21 +128,21 @@ describe('migrations API', () => {
 
     const ready = await migration(id);
     expect(ready.comparison).toMatchObject({ k: 10, targetCoverage: 1 });
-    const compared = await app.request('POST', `/api/v1/migrations/${id}/comparison`, { body: { sampleSize: 10 } });
+    const compared = await t.app.request('POST', `/api/v1/migrations/${id}/comparison`, { body: { sampleSize: 10 } });
     expect(compared.body).toMatchObject({ k: 10, sampleSize: 10 });
     // At variant 0 the fake gives ada-002 and 3-small the same vectors: the neighbourhoods agree.
     expect(compared.body.meanOverlap).toBeGreaterThan(0.9);
 
     expect((await admin('POST', `/api/v1/migrations/${id}/cutover`)).body.state).toBe('cut_over');
-    expect((await app.request('POST', '/api/v1/search', { body: { query: 'zebra migration paths' } })).body.model).toBe(ADA);
-    const models = (await app.request('GET', '/api/v1/models')).body as Array<{ name: string; active: boolean; keepCurrent: boolean }>;
+    expect((await t.app.request('POST', '/api/v1/search', { body: { query: 'zebra migration paths' } })).body.model).toBe(ADA);
+    const models = (await t.app.request('GET', '/api/v1/models')).body as Array<{ name: string; active: boolean; keepCurrent: boolean }>;
     expect(models.find((m) => m.name === SMALL)).toMatchObject({ active: false, keepCurrent: true });
 
     // After the cutover, edits keep the old model current, so a rollback serves fresh vectors.
-    await app.request('PATCH', `/api/v1/qa-pairs/${edited.id}`, { body: { answer: 'An even newer answer about okapi rollbacks.' } });
+    await t.app.request('PATCH', `/api/v1/qa-pairs/${edited.id}`, { body: { answer: 'An even newer answer about okapi rollbacks.' } });
     await waitFor(async () => (await currentUnder(SMALL, edited.id)) === 1, 20_000);
     expect((await admin('POST', `/api/v1/migrations/${id}/rollback`)).body.state).toBe('rolled_back');
-    const search = await app.request('POST', '/api/v1/search', { body: { query: 'okapi rollbacks', limit: 1 } });
+    const search = await t.app.request('POST', '/api/v1/search', { body: { query: 'okapi rollbacks', limit: 1 } });
     expect(search.body).toMatchObject({ model: SMALL, results: [{ id: edited.id, stale: false }] });
 
     expect((await admin('POST', `/api/v1/migrations/${id}/cleanup`)).status).toBe(202);
@@ -176,16 +151,16 @@ describe('migrations API', () => {
   });
 
   it('cuts over by itself when filled, lists migrations, and documents every endpoint', async () => {
-    const id = await startMigration(app, { fromModel: SMALL, toModel: ADA, batchSize: 100 });
-    await untilState(app, id, 'cut_over', 60_000);
+    const id = await startMigration(t.app, { fromModel: SMALL, toModel: ADA, batchSize: 100 });
+    await untilState(t.app, id, 'cut_over', 60_000);
     expect((await admin('POST', `/api/v1/migrations/${id}/rollback`)).body.state).toBe('rolled_back');
 
-    const list = await app.request('GET', '/api/v1/migrations?limit=2');
+    const list = await t.app.request('GET', '/api/v1/migrations?limit=2');
     expect(list.body).toMatchObject({ total: 3, limit: 2, offset: 0 });
     expect(list.body.items[0]).toMatchObject({ id, fromModel: SMALL, toModel: ADA, state: 'rolled_back' });
-    expect((await app.request('GET', '/api/v1/migrations?state=cancelled')).body.total).toBe(1);
+    expect((await t.app.request('GET', '/api/v1/migrations?state=cancelled')).body.total).toBe(1);
 
-    const docs = (await app.request('GET', '/docs-json', { key: null })).body;
+    const docs = (await t.app.request('GET', '/docs-json', { key: null })).body;
     const operations = Object.entries(docs.paths as Record<string, Record<string, { tags: string[]; security: unknown[]; responses: object }>>)
       .filter(([path]) => path.startsWith('/api/v1/migrations'))
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
@@ -215,7 +190,7 @@ describe('migrations API', () => {
 
   /** Reads a server-sent event stream to its end. */
   async function readEvents(path: string): Promise<any[]> {
-    const response = await fetch(app.baseUrl + path, { headers: { 'x-api-key': USER_KEY } });
+    const response = await fetch(t.app.baseUrl + path, { headers: { 'x-api-key': USER_KEY } });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await response.text();
     return text

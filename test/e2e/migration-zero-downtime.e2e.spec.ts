@@ -1,8 +1,6 @@
-import type { DataSource } from 'typeorm';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { embeddedUnder, ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 const SMALL = 'text-embedding-3-small';
 const LARGE = 'text-embedding-3-large';
@@ -10,28 +8,12 @@ const LARGE = 'text-embedding-3-large';
 describe('zero-downtime migration: a client searching throughout', () => {
   const PAIRS = 2000;
   const QUERIES = ['set up integration 12', 'team 5 guide step', 'integrations number 700', 'how do I set up', 'follow step 3'];
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
+  const t = useTestApp({ env: { MIGRATION_TICK_MS: '100' } });
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake, SMALL), MIGRATION_TICK_MS: '100' });
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-    await ingestPairs(app, db, migrationPairs(PAIRS, 'search'), SMALL);
-  });
-
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
+  beforeAll(() => ingestPairs(t.app, t.db, migrationPairs(PAIRS, 'search'), SMALL));
 
   it('sees no error and consistent results (old model before the cutover, new after); live creates go first', async () => {
-    const search = (query: string) => app.request('POST', '/api/v1/search', { body: { query, limit: 10 } });
+    const search = (query: string) => t.app.request('POST', '/api/v1/search', { body: { query, limit: 10 } });
     const idsOf = (body: { results: Array<{ id: string }> }) => body.results.map((hit) => hit.id).join(',');
     const before = new Map<string, string>();
     for (const query of QUERIES) before.set(query, idsOf((await search(query)).body));
@@ -46,22 +28,22 @@ describe('zero-downtime migration: a client searching throughout', () => {
       }
     })();
 
-    const id = await startMigration(app, { fromModel: SMALL, toModel: LARGE, batchSize: 100 });
+    const id = await startMigration(t.app, { fromModel: SMALL, toModel: LARGE, batchSize: 100 });
     // A pair created mid-migration (words no query shares, so the answers stay comparable) is
     // embedded for both models at live priority, ahead of the backfill.
-    await waitFor(async () => (await embeddedUnder(db, LARGE)) > 0, 60_000);
-    const live = await app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Zebra okapi quokka?', answer: 'Tapir lemur narwhal.' } });
+    await waitFor(async () => (await embeddedUnder(t.db, LARGE)) > 0, 60_000);
+    const live = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Zebra okapi quokka?', answer: 'Tapir lemur narwhal.' } });
     expect(live.status).toBe(201);
     const liveEmbeddings = async () => {
-      const rows: Array<{ name: string; embedded_at: Date }> = await db.query(
+      const rows: Array<{ name: string; embedded_at: Date }> = await t.db.query(
         `SELECT m.name, e.embedded_at FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE e.qa_pair_id = $1`,
         [live.body.id],
       );
       return rows.length === 2 ? rows : null;
     };
     const liveUnderLarge = (await waitFor(liveEmbeddings, 30_000)).find((row) => row.name === LARGE)!;
-    await untilState(app, id, 'cut_over');
-    const { filledAt } = (await app.request('GET', `/api/v1/migrations/${id}`)).body;
+    await untilState(t.app, id, 'cut_over');
+    const { filledAt } = (await t.app.request('GET', `/api/v1/migrations/${id}`)).body;
     expect(new Date(liveUnderLarge.embedded_at).getTime()).toBeLessThan(new Date(filledAt).getTime());
     const atCutover = seen.length;
     await waitFor(async () => seen.length >= atCutover + 20, 30_000);

@@ -13,6 +13,7 @@ import { CostReportService } from '../../src/cost-analytics/reports/cost-report.
 import { LocalCalendar } from '../../src/cost-analytics/reports/local-calendar';
 import { ReconciliationService } from '../../src/cost-analytics/reports/reconciliation.service';
 import { RollupReader } from '../../src/cost-analytics/rollups/rollup-reader';
+import { ROLLUP_TABLES, TOTALS_TABLES } from '../../src/cost-analytics/rollups/rollup-tables';
 import { UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
 import type { UsagePurpose } from '../../src/cost-analytics/usage-purpose';
 
@@ -60,10 +61,8 @@ export type CostServices = ReturnType<typeof costServices>;
 
 /** Every table cost analytics writes, emptied between tests of one file. */
 export async function clearCostTables(db: DataSource): Promise<void> {
-  await db.query(
-    `TRUNCATE usage_ledger, provider_calls, usage_rollup_15m, usage_rollup_1h, usage_rollup_1d, usage_totals_15m, usage_totals_1h,
-       usage_totals_1d, cost_alerts, cost_budgets, model_prices`,
-  );
+  const rollups = [...Object.values(ROLLUP_TABLES), ...Object.values(TOTALS_TABLES)];
+  await db.query(`TRUNCATE usage_ledger, provider_calls, ${rollups.join(', ')}, cost_alerts, cost_budgets, model_prices`);
 }
 
 /** text-embedding-3-small: $0.02 per 1M tokens, so 50,000 tokens cost exactly $0.001. */

@@ -57,50 +57,59 @@ interface SumsRow {
   cost_usd: string | null;
 }
 
-const SPANS_CTE = `spans AS (
-  SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[])
-    AS s(range_index, grain, from_at, to_at, sign))`;
-
-/** The four sums of the signed pieces (numeric: node-pg hands them over as exact strings). */
-const SIGNED_SUMS = `sum(sign * items) AS items, sum(sign * tokens) AS tokens,
-    sum(sign * local_tokens) AS local_tokens, sum(sign * cost_usd) AS cost_usd`;
-
 /**
- * Every rollup row a span covers, with the span's range and sign: from the totals tables,
- * or the keyed ones (optionally only the rows in each range's scope).
+ * Every query here takes the same first nine parameters (see `spanParameters`): the
+ * distinct spans ($1–$6: id, grain, from, to and, for scoped sums, model and category)
+ * and which range uses which span with which sign ($7–$9). A span shared by two ranges
+ * (the partial day at the boundary of two local days) is read once.
  */
-function piecesSql(source: 'totals' | 'keyed' | 'scoped'): string {
+const SPANS_CTES = `spans AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::text[])
+      AS s(span_id, grain, from_at, to_at, model_id, category)),
+  uses AS (SELECT * FROM unnest($7::int[], $8::int[], $9::int[]) AS u(span_id, range_index, sign))`;
+
+const SUMS = `sum(items) AS items, sum(tokens) AS tokens, sum(local_tokens) AS local_tokens, sum(cost_usd) AS cost_usd`;
+/** The sums of per-span sums, each span's counted with its sign in the range (one multiplication per span, not per row). */
+const SIGNED_SUMS = `sum(u.sign * p.items) AS items, sum(u.sign * p.tokens) AS tokens,
+    sum(u.sign * p.local_tokens) AS local_tokens, sum(u.sign * p.cost_usd) AS cost_usd`;
+
+const KEY_COLUMNS = ['model_id', 'category', 'purpose'];
+
+/** Sums per span of the rollup rows it covers: from the totals tables, the keyed ones by key, or the keyed ones in the span's scope. */
+function perSpanSql(source: 'totals' | 'keyed' | 'scoped'): string {
   const tables = source === 'totals' ? TOTALS_TABLES : ROLLUP_TABLES;
-  const columns = source === 'totals' ? '' : ', r.model_id, r.category, r.purpose';
-  return ROLLUP_GRAINS.map(
+  const keys = source === 'keyed' ? KEY_COLUMNS : [];
+  const inScope = 'AND (s.model_id IS NULL OR r.model_id = s.model_id) AND (s.category IS NULL OR r.category = s.category)';
+  const pieces = ROLLUP_GRAINS.map(
     (grain) => `
-    SELECT s.range_index, s.sign, r.items, r.tokens, r.local_tokens, r.cost_usd${columns}
-    FROM spans s ${source === 'scoped' ? 'JOIN scopes g ON g.range_index = s.range_index' : ''}
-    JOIN ${tables[grain]} r ON r.bucket >= s.from_at AND r.bucket < s.to_at
-      ${source === 'scoped' ? 'AND (g.model_id IS NULL OR r.model_id = g.model_id) AND (g.category IS NULL OR r.category = g.category)' : ''}
-    WHERE s.grain = '${grain}'`,
-  ).join('\n    UNION ALL');
+      SELECT s.span_id, r.items, r.tokens, r.local_tokens, r.cost_usd${keys.map((key) => `, r.${key}`).join('')}
+      FROM spans s JOIN ${tables[grain]} r ON r.bucket >= s.from_at AND r.bucket < s.to_at ${source === 'scoped' ? inScope : ''}
+      WHERE s.grain = '${grain}'`,
+  ).join('\n      UNION ALL');
+  const groupBy = ['span_id', ...keys].join(', ');
+  return `SELECT ${groupBy}, ${SUMS} FROM (${pieces}) AS pieces GROUP BY ${groupBy}`;
 }
 
 type RangeRow = SumsRow & { range_index: number };
 
 const DAYS_AND_WEEKS = new PreparedStatement<RangeRow & { iso_week: string; by_week: number }>(`
-  WITH ${SPANS_CTE},
-  weeks AS (SELECT * FROM unnest($6::int[], $7::text[]) AS w(range_index, iso_week)),
-  per_day AS (
-    SELECT range_index, ${SIGNED_SUMS}
-    FROM (${piecesSql('totals')}) AS pieces GROUP BY range_index)
-  SELECT d.range_index, w.iso_week, GROUPING(d.range_index) AS by_week,
+  WITH ${SPANS_CTES},
+  weeks AS (SELECT * FROM unnest($10::int[], $11::text[]) AS w(range_index, iso_week)),
+  per_span AS (${perSpanSql('totals')}),
+  per_day AS (SELECT u.range_index, ${SIGNED_SUMS} FROM uses u JOIN per_span p ON p.span_id = u.span_id GROUP BY u.range_index)
+  SELECT w.range_index, w.iso_week, GROUPING(w.range_index) AS by_week,
          sum(d.items) AS items, sum(d.tokens) AS tokens, sum(d.local_tokens) AS local_tokens, sum(d.cost_usd) AS cost_usd
   FROM per_day d JOIN weeks w ON w.range_index = d.range_index
-  GROUP BY GROUPING SETS ((d.range_index, w.iso_week), (w.iso_week))`);
+  GROUP BY GROUPING SETS ((w.range_index, w.iso_week), (w.iso_week))`);
 
 const BY_KEY = new PreparedStatement<SumsRow & Omit<KeyRow, keyof UsageSums>>(`
-  WITH ${SPANS_CTE},
+  WITH ${SPANS_CTES},
+  per_span AS (${perSpanSql('keyed')}),
   per_key AS (
-    SELECT model_id, category, purpose, ${SIGNED_SUMS}
-    FROM (${piecesSql('keyed')}) AS pieces GROUP BY model_id, category, purpose
-    HAVING sum(sign * items) <> 0)
+    SELECT p.model_id, p.category, p.purpose, ${SIGNED_SUMS}
+    FROM uses u JOIN per_span p ON p.span_id = u.span_id
+    GROUP BY p.model_id, p.category, p.purpose
+    HAVING sum(u.sign * p.items) <> 0)
   SELECT CASE WHEN GROUPING(m.name) = 0 THEN 'model' WHEN GROUPING(k.category) = 0 THEN 'category'
               WHEN GROUPING(k.purpose) = 0 THEN 'purpose' ELSE 'total' END AS dimension,
          m.name AS model, k.category, k.purpose,
@@ -109,21 +118,23 @@ const BY_KEY = new PreparedStatement<SumsRow & Omit<KeyRow, keyof UsageSums>>(`
   GROUP BY GROUPING SETS ((m.name), (k.category), (k.purpose), ())`);
 
 const CELLS = new PreparedStatement<RangeRow & { model: string; category: string | null; purpose: string }>(`
-  WITH ${SPANS_CTE}
-  SELECT p.range_index, m.name AS model, p.category, p.purpose, ${SIGNED_SUMS}
-  FROM (${piecesSql('keyed')}) AS p JOIN embedding_models m ON m.id = p.model_id
-  GROUP BY p.range_index, m.name, p.category, p.purpose
-  HAVING sum(sign * items) <> 0
-  ORDER BY p.range_index, m.name, p.category NULLS FIRST, p.purpose`);
+  WITH ${SPANS_CTES},
+  per_span AS (${perSpanSql('keyed')})
+  SELECT u.range_index, m.name AS model, p.category, p.purpose, ${SIGNED_SUMS}
+  FROM uses u JOIN per_span p ON p.span_id = u.span_id JOIN embedding_models m ON m.id = p.model_id
+  GROUP BY u.range_index, m.name, p.category, p.purpose
+  HAVING sum(u.sign * p.items) <> 0
+  ORDER BY u.range_index, m.name, p.category NULLS FIRST, p.purpose`);
 
 const TOTALS = new PreparedStatement<RangeRow>(`
-  WITH ${SPANS_CTE}
-  SELECT range_index, ${SIGNED_SUMS} FROM (${piecesSql('totals')}) AS pieces GROUP BY range_index`);
+  WITH ${SPANS_CTES},
+  per_span AS (${perSpanSql('totals')})
+  SELECT u.range_index, ${SIGNED_SUMS} FROM uses u JOIN per_span p ON p.span_id = u.span_id GROUP BY u.range_index`);
 
 const SCOPED_TOTALS = new PreparedStatement<RangeRow>(`
-  WITH ${SPANS_CTE},
-  scopes AS (SELECT * FROM unnest($6::int[], $7::int[], $8::text[]) AS g(range_index, model_id, category))
-  SELECT range_index, ${SIGNED_SUMS} FROM (${piecesSql('scoped')}) AS pieces GROUP BY range_index`);
+  WITH ${SPANS_CTES},
+  per_span AS (${perSpanSql('scoped')})
+  SELECT u.range_index, ${SIGNED_SUMS} FROM uses u JOIN per_span p ON p.span_id = u.span_id GROUP BY u.range_index`);
 
 const FIRST_USAGE = new PreparedStatement<{ first: Date | null }>(`SELECT min(bucket) AS first FROM ${TOTALS_TABLES.quarter}`);
 
@@ -154,14 +165,7 @@ export class RollupReader {
     const scoped = ranges.filter(isScoped);
     const [unscopedRows, scopedRows] = await Promise.all([
       unscoped.length === 0 ? [] : TOTALS.run(this.db, spanParameters(unscoped)),
-      scoped.length === 0
-        ? []
-        : SCOPED_TOTALS.run(this.db, [
-            ...spanParameters(scoped),
-            scoped.map((_, index) => index),
-            scoped.map((range) => range.modelId ?? null),
-            scoped.map((range) => range.category ?? null),
-          ]),
+      scoped.length === 0 ? [] : SCOPED_TOTALS.run(this.db, spanParameters(scoped)),
     ]);
     const answers = new Map<UsageRange, UsageSums>();
     unscoped.forEach((range, index) => answers.set(range, sums(unscopedRows.find((row) => row.range_index === index))));
@@ -202,21 +206,30 @@ export class RollupReader {
   }
 }
 
-/** The span arrays ($1–$5 of every query here) for ranges numbered in order. */
-function spanParameters(ranges: ReadonlyArray<{ from: number; to: number }>): unknown[] {
-  const rangeIndex: number[] = [];
-  const grain: string[] = [];
-  const from: string[] = [];
-  const to: string[] = [];
-  const sign: number[] = [];
-  ranges.forEach((range, index) => {
+/** $1–$9 of every query here, for the ranges numbered in order; spans equal in grain, bounds and scope are shared. */
+function spanParameters(ranges: ReadonlyArray<{ from: number; to: number; modelId?: number | null; category?: string | null }>): unknown[] {
+  const ids = new Map<string, number>();
+  const spans = { grain: [] as string[], from: [] as string[], to: [] as string[], modelId: [] as Array<number | null>, category: [] as Array<string | null> };
+  const uses = { spanId: [] as number[], rangeIndex: [] as number[], sign: [] as number[] };
+  ranges.forEach((range, rangeIndex) => {
+    const modelId = range.modelId ?? null;
+    const category = range.category ?? null;
     for (const span of rollupSpans(range.from, range.to)) {
-      rangeIndex.push(index);
-      grain.push(span.grain);
-      from.push(new Date(span.from).toISOString());
-      to.push(new Date(span.to).toISOString());
-      sign.push(span.sign);
+      const key = JSON.stringify([span.grain, span.from, span.to, modelId, category]);
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = ids.size;
+        ids.set(key, id);
+        spans.grain.push(span.grain);
+        spans.from.push(new Date(span.from).toISOString());
+        spans.to.push(new Date(span.to).toISOString());
+        spans.modelId.push(modelId);
+        spans.category.push(category);
+      }
+      uses.spanId.push(id);
+      uses.rangeIndex.push(rangeIndex);
+      uses.sign.push(span.sign);
     }
   });
-  return [rangeIndex, grain, from, to, sign];
+  return [[...ids.values()], spans.grain, spans.from, spans.to, spans.modelId, spans.category, uses.spanId, uses.rangeIndex, uses.sign];
 }
