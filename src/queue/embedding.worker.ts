@@ -3,9 +3,10 @@ import type { Job } from 'bull';
 import { GateInterruptedError } from '../circuit-breaker/provider-gate';
 import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
+import { BudgetGate } from '../cost-analytics/budgets/budget-gate.service';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
-import { EMBED_JOB, type EmbeddingJobData } from './embedding-job';
+import { EMBED_JOB, type EmbeddingJobData, PRIORITY } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
 import { EmbeddingQueue } from './embedding-queue.service';
 import { QueueMetrics } from './queue.metrics';
@@ -41,8 +42,11 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     private readonly models: EmbeddingModelsService,
     private readonly gates: ProviderGates,
     private readonly metrics: QueueMetrics,
+    private readonly budgetGate: BudgetGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  private readonly modelIds = new Map<string, number>();
 
   onApplicationBootstrap(): void {
     if (!hasRole(this.config, 'worker')) return;
@@ -74,12 +78,34 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async handle(job: Job<EmbeddingJobData>): Promise<unknown> {
+    const capped = await this.budgetCap(job);
+    if (capped) return this.postpone(job, capped);
     try {
       return await this.runner.run(job);
     } catch (error) {
       if (error instanceof GateInterruptedError) return this.postpone(job, error.retryInMs);
       throw error;
     }
+  }
+
+  /**
+   * The hard cap: work that can wait (migrations, drift, bulk imports — anything at bulk
+   * priority or below) waits for the next budget period while a capped budget is exceeded;
+   * live edits never do. Returns how long to postpone, or 0. Category-scoped caps do not
+   * apply here (jobs carry no category).
+   */
+  private async budgetCap(job: Job<EmbeddingJobData>): Promise<number> {
+    let modelId = this.modelIds.get(job.data.model);
+    if (modelId === undefined) {
+      const model = await this.models.getByName(job.data.model).catch(() => undefined);
+      if (!model) return 0;
+      this.modelIds.set(job.data.model, (modelId = model.id));
+    }
+    const deferrable = job.data.priority <= PRIORITY.bulk || undefined;
+    const decision = await this.budgetGate.shouldPostpone(job.data.purpose, modelId, { deferrable }).catch(() => ({ postpone: false, until: undefined }));
+    if (!decision.postpone || !decision.until) return 0;
+    this.metrics.jobsDeferred.inc({ reason: 'budget_cap' });
+    return Math.max(1_000, decision.until.getTime() - Date.now());
   }
 
   /**

@@ -6,6 +6,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { RedisOptions } from 'ioredis';
 import { CircuitBreakerModule } from '../circuit-breaker/circuit-breaker.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { CostAnalyticsModule } from '../cost-analytics/cost-analytics.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { ProviderError } from '../embeddings/providers/provider-error';
 import { retryDelayMs } from './backoff';
@@ -47,6 +48,7 @@ export function bullRedisOptions(url: string): RedisOptions {
   imports: [
     EmbeddingsModule,
     CircuitBreakerModule,
+    CostAnalyticsModule,
     TypeOrmModule.forFeature([DeadLetterEntity]),
     BullModule.registerQueueAsync({
       name: EMBEDDINGS_QUEUE,
