@@ -13,6 +13,7 @@ export interface AppConfig {
     concurrency: number;
     batchMaxInputs: number;
     batchMaxTokens: number;
+    batchQuietMs: number;
     batchMaxWaitMs: number;
     maxAttempts: number;
     backoffBaseMs: number;
@@ -105,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: e.QUEUE_CONCURRENCY,
       batchMaxInputs: e.QUEUE_BATCH_MAX_INPUTS,
       batchMaxTokens: e.QUEUE_BATCH_MAX_TOKENS,
+      batchQuietMs: e.QUEUE_BATCH_QUIET_MS,
       batchMaxWaitMs: e.QUEUE_BATCH_MAX_WAIT_MS,
       maxAttempts: e.QUEUE_MAX_ATTEMPTS,
       backoffBaseMs: e.QUEUE_BACKOFF_BASE_MS,

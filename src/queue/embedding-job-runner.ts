@@ -37,6 +37,7 @@ export class EmbeddingJobRunner {
   ) {
     this.batcher = new MicroBatcher({
       maxSize: config.queue.batchMaxInputs,
+      quietMs: config.queue.batchQuietMs,
       maxWaitMs: config.queue.batchMaxWaitMs,
       capacity: config.queue.concurrency,
       flush: (model, jobs) => this.flush(model, jobs),

@@ -3,7 +3,12 @@ export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 export interface MicroBatcherOptions<T, R> {
   /** Items per flush at most. */
   maxSize: number;
-  /** How long the first item of a batch waits for company. */
+  /**
+   * A batch is sent once no item joined it for `quietMs`, and at the latest `maxWaitMs`
+   * after its first item: a lone edit goes out after `quietMs`, while a backlog (items
+   * arriving every fraction of a millisecond) fills whole batches.
+   */
+  quietMs: number;
   maxWaitMs: number;
   /**
    * How many items can be outstanding at once (the worker's concurrency): once every
@@ -27,6 +32,7 @@ interface Pending<T, R> {
 export class MicroBatcher<T, R> {
   private readonly pending = new Map<string, Pending<T, R>[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly firstAt = new Map<string, number>();
   private outstanding = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -40,9 +46,7 @@ export class MicroBatcher<T, R> {
       this.pending.set(key, queue);
       if (queue.length >= this.options.maxSize) this.flushKey(key);
       else if (this.outstanding >= this.options.capacity) this.flushAll();
-      else if (!this.timers.has(key)) {
-        this.timers.set(key, setTimeout(() => this.flushKey(key), this.options.maxWaitMs));
-      }
+      else this.armTimer(key);
     });
   }
 
@@ -50,6 +54,14 @@ export class MicroBatcher<T, R> {
   async drain(): Promise<void> {
     this.flushAll();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private armTimer(key: string): void {
+    const now = performance.now();
+    if (!this.firstAt.has(key)) this.firstAt.set(key, now);
+    const deadline = this.firstAt.get(key)! + this.options.maxWaitMs;
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => this.flushKey(key), Math.max(0, Math.min(this.options.quietMs, deadline - now))));
   }
 
   private flushAll(): void {
@@ -60,11 +72,12 @@ export class MicroBatcher<T, R> {
     const timer = this.timers.get(key);
     if (timer) clearTimeout(timer);
     this.timers.delete(key);
+    this.firstAt.delete(key);
     const queue = this.pending.get(key);
     if (!queue || queue.length === 0) return;
     const batch = queue.splice(0, this.options.maxSize);
     if (queue.length === 0) this.pending.delete(key);
-    else this.timers.set(key, setTimeout(() => this.flushKey(key), this.options.maxWaitMs));
+    else this.armTimer(key);
     const run = this.runBatch(key, batch);
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));

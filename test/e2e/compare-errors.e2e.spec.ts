@@ -1,40 +1,29 @@
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('comparison tools: bad input gets a 4xx that names the problem', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
   let pairId: string;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment(fakeProviderEnv(fake));
-    app = await TestApp.start(environment);
-    pairId = (await app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Where is my order?', answer: 'See Orders → Tracking.' } })).body.id;
-    await waitFor(async () => (await app.request('GET', `/api/v1/qa-pairs/${pairId}`)).body.embedding.state === 'embedded');
-  });
+  const t = useTestApp();
 
-  afterAll(async () => {
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
+  beforeAll(async () => {
+    pairId = (await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Where is my order?', answer: 'See Orders → Tracking.' } })).body.id;
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${pairId}`)).body.embedding.state === 'embedded');
   });
 
   async function expectError(method: string, path: string, body: unknown, status: number, message: RegExp, key?: string) {
-    const response = await app.request(method, path, { body, key });
+    const response = await t.app.request(method, path, { body, key });
     expect({ path, status: response.status, message: response.body.message }).toEqual({ path, status, message: expect.stringMatching(message) });
     expect(response.body.requestId).toBeTruthy();
   }
 
   it('answers the similarity of two vectors, and refuses mismatched, empty or non-numeric ones', async () => {
-    const ok = await app.request('POST', '/api/v1/compare/similarity', { body: { vec1: [1, 2, 3], vec2: [2, 4, 6] } });
+    const ok = await t.app.request('POST', '/api/v1/compare/similarity', { body: { vec1: [1, 2, 3], vec2: [2, 4, 6] } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ similarity: expect.closeTo(1, 12), dimensions: 3 });
-    const zero = await app.request('POST', '/api/v1/compare/similarity', { body: { vec1: [0, 0], vec2: [1, 1] } });
+    const zero = await t.app.request('POST', '/api/v1/compare/similarity', { body: { vec1: [0, 0], vec2: [1, 1] } });
     expect(zero.body.similarity).toBe(0);
 
     const similarity = (body: unknown, message: RegExp) => expectError('POST', '/api/v1/compare/similarity', body, 400, message);
@@ -51,7 +40,7 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     await expectError('GET', `/api/v1/compare/pairs?idA=${pairId}`, undefined, 400, /idB/);
     await expectError('POST', '/api/v1/compare/pairs', { idA: pairId, idB: pairId, model: 'no-such-model' }, 404, /embedding model no-such-model not found/);
     // ada-002 is not kept current here: the pair has no embedding under it.
-    const response = await app.request('POST', '/api/v1/compare/pairs', { body: { idA: pairId, idB: pairId, model: 'text-embedding-ada-002' } });
+    const response = await t.app.request('POST', '/api/v1/compare/pairs', { body: { idA: pairId, idB: pairId, model: 'text-embedding-ada-002' } });
     expect(response.status).toBe(409);
     expect(response.body.message).toBe(`QA pair ${pairId} has no current embedding under text-embedding-ada-002 (pending)`);
     expect(response.body.context).toEqual({ model: 'text-embedding-ada-002', pairs: [{ qaPairId: pairId, state: 'pending' }] });
@@ -85,14 +74,14 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     await expectError('GET', `/api/v1/compare/drift/${UNKNOWN_ID}`, undefined, 404, /drift check .* not found/);
     await expectError('POST', `/api/v1/compare/drift/${UNKNOWN_ID}/retry`, undefined, 403, /admin/i);
 
-    const started = await app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 1 } });
+    const started = await t.app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 1 } });
     expect(started.status).toBe(202);
-    await waitFor(async () => (await app.request('GET', `/api/v1/compare/drift/${started.body.id}`)).body.status === 'completed');
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/compare/drift/${started.body.id}`)).body.status === 'completed');
     await expectError('POST', `/api/v1/compare/drift/${started.body.id}/retry`, undefined, 409, /the run is completed; only a failed or interrupted run can be retried/, ADMIN_KEY);
   });
 
   it('documents every comparison endpoint in the OpenAPI document', async () => {
-    const json = await app.request('GET', '/docs-json', { key: null });
+    const json = await t.app.request('GET', '/docs-json', { key: null });
     expect(Object.keys(json.body.paths)).toEqual(
       expect.arrayContaining([
         '/api/v1/compare/similarity',

@@ -1,43 +1,25 @@
-import type { DataSource } from 'typeorm';
 import { UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
-import type { FakeOpenAI } from '../../tools/fake-openai';
 import { recordUsage } from '../support/cost-services';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 /** Today's date in UTC, as the API takes it. */
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe('cost analytics over HTTP', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment(fakeProviderEnv(fake));
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
+  const t = useTestApp();
 
   it('reports what the embedding path spent, by category and purpose, as JSON and CSV', async () => {
-    const created = await app.request('POST', '/api/v1/qa-pairs', {
+    const created = await t.app.request('POST', '/api/v1/qa-pairs', {
       body: { question: 'Where is my invoice?', answer: 'Invoices are under Billing → Documents.', category: 'billing' },
     });
     expect(created.status).toBe(201);
-    await waitFor(async () => (await app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state === 'embedded');
-    await app.request('POST', '/api/v1/search', { body: { query: 'invoice' } });
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state === 'embedded');
+    await t.app.request('POST', '/api/v1/search', { body: { query: 'invoice' } });
 
-    const [ledger] = await db.query(`SELECT sum(billed_tokens)::int AS tokens, sum(cost_usd)::text AS cost FROM usage_ledger`);
-    const report = await app.request('GET', `/api/v1/cost/report?start=${today()}&end=${today()}`);
+    const [ledger] = await t.db.query(`SELECT sum(billed_tokens)::int AS tokens, sum(cost_usd)::text AS cost FROM usage_ledger`);
+    const report = await t.app.request('GET', `/api/v1/cost/report?start=${today()}&end=${today()}`);
     expect(report.status).toBe(200);
     expect(report.body.totalTokens).toBe(ledger.tokens);
     expect(report.body.byPurpose.map((row: { purpose: string }) => row.purpose).sort()).toEqual(['ingest', 'search']);
@@ -47,7 +29,7 @@ describe('cost analytics over HTTP', () => {
     expect(Number(report.body.totalCostUsd)).toBeCloseTo(Number(ledger.cost), 12);
     expect(report.body.projectedMonthly).toMatchObject({ timeZone: 'UTC', budgets: [] });
 
-    const csv = await app.request('GET', `/api/v1/cost/report.csv?start=${today()}&end=${today()}&timeZone=Asia/Kolkata`);
+    const csv = await t.app.request('GET', `/api/v1/cost/report.csv?start=${today()}&end=${today()}&timeZone=Asia/Kolkata`);
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="embedding-cost-/);
@@ -57,54 +39,54 @@ describe('cost analytics over HTTP', () => {
   });
 
   it('answers 400 naming the field, 401 without a key', async () => {
-    const badZone = await app.request('GET', '/api/v1/cost/report?start=2026-01-01&end=2026-01-31&timeZone=Mars/Base');
+    const badZone = await t.app.request('GET', '/api/v1/cost/report?start=2026-01-01&end=2026-01-31&timeZone=Mars/Base');
     expect(badZone.status).toBe(400);
     expect(badZone.body.details).toEqual([expect.objectContaining({ field: 'timeZone' })]);
-    const reversed = await app.request('GET', '/api/v1/cost/report?start=2026-02-01&end=2026-01-31');
+    const reversed = await t.app.request('GET', '/api/v1/cost/report?start=2026-02-01&end=2026-01-31');
     expect(reversed.body.details).toEqual([expect.objectContaining({ field: 'end' })]);
-    const malformed = await app.request('GET', '/api/v1/cost/report?start=yesterday&end=2026-01-31');
+    const malformed = await t.app.request('GET', '/api/v1/cost/report?start=yesterday&end=2026-01-31');
     expect(malformed.body.details).toEqual([expect.objectContaining({ field: 'start' })]);
-    expect((await app.request('GET', '/api/v1/cost/report?start=2026-01-01')).status).toBe(400);
-    expect((await app.request('GET', '/api/v1/cost/projection?timeZone=+05:30')).status).toBe(400);
-    expect((await app.request('GET', '/api/v1/cost/report?start=2026-01-01&end=2026-01-02', { key: null })).status).toBe(401);
+    expect((await t.app.request('GET', '/api/v1/cost/report?start=2026-01-01')).status).toBe(400);
+    expect((await t.app.request('GET', '/api/v1/cost/projection?timeZone=+05:30')).status).toBe(400);
+    expect((await t.app.request('GET', '/api/v1/cost/report?start=2026-01-01&end=2026-01-02', { key: null })).status).toBe(401);
   });
 
   it('budgets and prices need an admin key to change, and validate what they are given', async () => {
-    await recordUsage(app.get(UsageLedgerService), new Date(), [{ tokens: 100_000, category: 'billing' }]);
+    await recordUsage(t.app.get(UsageLedgerService), new Date(), [{ tokens: 100_000, category: 'billing' }]);
     const budget = { name: 'http monthly', period: 'monthly', limitUsd: '0.000001', thresholdsPercent: [100, 50] };
-    expect((await app.request('POST', '/api/v1/cost/budgets', { body: budget })).status).toBe(403);
-    const created = await app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY });
+    expect((await t.app.request('POST', '/api/v1/cost/budgets', { body: budget })).status).toBe(403);
+    const created = await t.app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY });
     expect(created.status).toBe(201);
     expect(created.body.budget).toMatchObject({ name: 'http monthly', limitUsd: '0.000001', thresholdsPercent: [50, 100], timeZone: 'UTC', hardCap: false });
     expect(created.body.exceeded).toBe(true);
-    expect((await app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY })).status).toBe(409);
+    expect((await t.app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY })).status).toBe(409);
 
-    const invalid = await app.request('POST', '/api/v1/cost/budgets', {
+    const invalid = await t.app.request('POST', '/api/v1/cost/budgets', {
       body: { name: 'x', period: 'yearly', limitUsd: '1.5e3', timeZone: 'Nowhere/City' },
       key: ADMIN_KEY,
     });
     expect(invalid.status).toBe(400);
     expect(invalid.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['limitUsd', 'period']);
-    const badZone = await app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', timeZone: 'Nowhere/City' }, key: ADMIN_KEY });
+    const badZone = await t.app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', timeZone: 'Nowhere/City' }, key: ADMIN_KEY });
     expect(badZone.body.details).toEqual([expect.objectContaining({ field: 'timeZone' })]);
-    const badModel = await app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', model: 'gpt-9' }, key: ADMIN_KEY });
+    const badModel = await t.app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', model: 'gpt-9' }, key: ADMIN_KEY });
     expect(badModel.body.details).toEqual([expect.objectContaining({ field: 'model' })]);
 
-    const patched = await app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { limitUsd: '1000' }, key: ADMIN_KEY });
+    const patched = await t.app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { limitUsd: '1000' }, key: ADMIN_KEY });
     expect(patched.body).toMatchObject({ budget: { limitUsd: '1000.00' }, exceeded: false });
-    expect((await app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { period: 'daily' }, key: ADMIN_KEY })).status).toBe(400);
-    expect((await app.request('GET', '/api/v1/cost/budgets')).body).toHaveLength(1);
+    expect((await t.app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { period: 'daily' }, key: ADMIN_KEY })).status).toBe(400);
+    expect((await t.app.request('GET', '/api/v1/cost/budgets')).body).toHaveLength(1);
 
     const future = new Date(Date.now() + 86_400_000).toISOString();
     const price = { model: 'text-embedding-3-small', pricePerMillionTokens: '0.015', effectiveFrom: future };
-    expect((await app.request('POST', '/api/v1/cost/prices', { body: price })).status).toBe(403);
-    const added = await app.request('POST', '/api/v1/cost/prices', { body: price, key: ADMIN_KEY });
+    expect((await t.app.request('POST', '/api/v1/cost/prices', { body: price })).status).toBe(403);
+    const added = await t.app.request('POST', '/api/v1/cost/prices', { body: price, key: ADMIN_KEY });
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ model: 'text-embedding-3-small', pricePerMillionTokens: '0.015000' });
-    expect((await app.request('POST', '/api/v1/cost/prices', { body: price, key: ADMIN_KEY })).status).toBe(409);
-    const past = await app.request('POST', '/api/v1/cost/prices', { body: { ...price, effectiveFrom: '2020-01-01T00:00:00Z' }, key: ADMIN_KEY });
+    expect((await t.app.request('POST', '/api/v1/cost/prices', { body: price, key: ADMIN_KEY })).status).toBe(409);
+    const past = await t.app.request('POST', '/api/v1/cost/prices', { body: { ...price, effectiveFrom: '2020-01-01T00:00:00Z' }, key: ADMIN_KEY });
     expect(past.body.details).toEqual([expect.objectContaining({ field: 'effectiveFrom' })]);
-    const history = await app.request('GET', '/api/v1/cost/prices');
+    const history = await t.app.request('GET', '/api/v1/cost/prices');
     expect(history.body.find((row: { model: string }) => row.model === 'text-embedding-3-small')).toMatchObject({
       currentPricePerMillionTokens: '0.020000',
       prices: [expect.objectContaining({ pricePerMillionTokens: '0.015000' })],
@@ -112,29 +94,29 @@ describe('cost analytics over HTTP', () => {
   });
 
   it('checks alerts on demand, lists them and shows the reconciliation', async () => {
-    const budget = await app.request('POST', '/api/v1/cost/budgets', {
+    const budget = await t.app.request('POST', '/api/v1/cost/budgets', {
       body: { name: 'http daily', period: 'daily', limitUsd: '0.000001', thresholdsPercent: [80, 100] },
       key: ADMIN_KEY,
     });
-    expect((await app.request('POST', '/api/v1/cost/alerts/check')).status).toBe(403);
-    const check = await app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY });
+    expect((await t.app.request('POST', '/api/v1/cost/alerts/check')).status).toBe(403);
+    const check = await t.app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY });
     expect(check.status).toBe(200);
     expect(check.body.fired.filter((alert: { budgetId: string }) => alert.budgetId === budget.body.budget.id)).toHaveLength(2);
-    const again = await app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY });
+    const again = await t.app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY });
     expect(again.body.fired).toEqual([]);
-    const alerts = await app.request('GET', `/api/v1/cost/alerts?budgetId=${budget.body.budget.id}`);
+    const alerts = await t.app.request('GET', `/api/v1/cost/alerts?budgetId=${budget.body.budget.id}`);
     expect(alerts.body.total).toBe(2);
     expect(alerts.body.items[0]).toMatchObject({ budgetName: 'http daily', webhook: { status: 'not_configured' } });
 
-    await recordUsage(app.get(UsageLedgerService), new Date(), [{ tokens: 40 }, { tokens: 60 }], { reportedTokens: 103 });
-    const reconciliation = await app.request('GET', `/api/v1/cost/reconciliation?start=${today()}&end=${today()}&limit=5`);
+    await recordUsage(t.app.get(UsageLedgerService), new Date(), [{ tokens: 40 }, { tokens: 60 }], { reportedTokens: 103 });
+    const reconciliation = await t.app.request('GET', `/api/v1/cost/reconciliation?start=${today()}&end=${today()}&limit=5`);
     expect(reconciliation.status).toBe(200);
     expect(reconciliation.body.callsWithDifference).toBeGreaterThanOrEqual(1);
     expect(reconciliation.body.calls[0]).toMatchObject({ localTokens: 100, reportedTokens: 103, tokenDifference: 3 });
   });
 
   it('documents every cost endpoint in Swagger', async () => {
-    const { body } = await app.request('GET', '/docs-json', { key: null });
+    const { body } = await t.app.request('GET', '/docs-json', { key: null });
     for (const path of ['/api/v1/cost/report', '/api/v1/cost/report.csv', '/api/v1/cost/projection', '/api/v1/cost/reconciliation',
       '/api/v1/cost/budgets', '/api/v1/cost/budgets/{id}', '/api/v1/cost/alerts', '/api/v1/cost/alerts/check', '/api/v1/cost/prices', '/dashboard']) {
       expect(body.paths).toHaveProperty([path]);
@@ -143,16 +125,16 @@ describe('cost analytics over HTTP', () => {
   });
 
   it('serves the dashboard outside /api/v1, with a strict CSP and Chart.js from the app', async () => {
-    const page = await fetch(`${app.baseUrl}/dashboard`);
+    const page = await fetch(`${t.app.baseUrl}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await page.text();
     expect(html).not.toMatch(/<script>(?!<\/script>)|https?:\/\//);
-    const chart = await fetch(`${app.baseUrl}/dashboard/chart.umd.min.js`);
+    const chart = await fetch(`${t.app.baseUrl}/dashboard/chart.umd.min.js`);
     expect(chart.status).toBe(200);
     expect((await chart.text()).length).toBeGreaterThan(100_000);
-    expect((await fetch(`${app.baseUrl}/dashboard/secrets.txt`)).status).toBe(404);
-    expect((await fetch(`${app.baseUrl}/api/v1/dashboard`)).status).toBe(404);
+    expect((await fetch(`${t.app.baseUrl}/dashboard/secrets.txt`)).status).toBe(404);
+    expect((await fetch(`${t.app.baseUrl}/api/v1/dashboard`)).status).toBe(404);
   });
 });

@@ -1,10 +1,8 @@
-import type { DataSource } from 'typeorm';
 import { SeededRandom } from '../../src/compare/seeded-random';
 import { BackgroundRuns } from '../../src/compare/runs/background-runs';
 import { CompareRuns } from '../../src/compare/runs/compare-runs';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 /** Above this many 1536-d vectors a near-duplicate request becomes a background scan (here, for the test). */
 const SYNC_MAX_VECTORS = 50;
@@ -23,31 +21,15 @@ function copyOf(text: { question: string; answer: string }) {
 }
 
 describe('near-duplicates at ingestion and in background scans', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
   /** Ids of the bulk import: 100 unrelated texts, two copies of text 0 and one of texts 1–8. */
   let base: string[];
   let copies: Map<number, string[]>;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({ ...fakeProviderEnv(fake), NEAR_DUPLICATE_SYNC_MAX_VECTORS: String(SYNC_MAX_VECTORS) });
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
+  const t = useTestApp({ env: { NEAR_DUPLICATE_SYNC_MAX_VECTORS: String(SYNC_MAX_VECTORS) } });
 
   const pairKey = (x: string, y: string) => (x < y ? `${x}|${y}` : `${y}|${x}`);
   const embeddedCount = async (ids: string[]) =>
-    Number((await db.query(`SELECT count(*) AS n FROM embeddings WHERE qa_pair_id = ANY($1::uuid[])`, [ids]))[0].n);
+    Number((await t.db.query(`SELECT count(*) AS n FROM embeddings WHERE qa_pair_id = ANY($1::uuid[])`, [ids]))[0].n);
 
   function expectedPairs(): Set<string> {
     const keys = new Set<string>();
@@ -60,13 +42,13 @@ describe('near-duplicates at ingestion and in background scans', () => {
 
   it('records duplicates when a new or changed pair is embedded', async () => {
     const create = async (question: string, answer: string) =>
-      (await app.request('POST', '/api/v1/qa-pairs', { body: { question, answer, category: 'live' } })).body.id as string;
+      (await t.app.request('POST', '/api/v1/qa-pairs', { body: { question, answer, category: 'live' } })).body.id as string;
     const original = await create('How do I export my invoices as a PDF file?', 'Open Billing, choose Invoices and press Export.');
     await waitFor(async () => (await embeddedCount([original])) === 1);
     const duplicate = await create('how do I export my invoices as a pdf file', 'Open billing, choose invoices and press export!');
 
     const detected = await waitFor(async () => {
-      const response = await app.request('GET', `/api/v1/compare/near-duplicates/detected?qaPairId=${duplicate}`);
+      const response = await t.app.request('GET', `/api/v1/compare/near-duplicates/detected?qaPairId=${duplicate}`);
       return response.body.total > 0 ? response.body : null;
     });
     expect(detected.items).toEqual([
@@ -74,11 +56,11 @@ describe('near-duplicates at ingestion and in background scans', () => {
     ]);
 
     // Once either pair changes, the recorded pair no longer counts, before and after the new embedding.
-    const changed = await app.request('PATCH', `/api/v1/qa-pairs/${duplicate}`, { body: { answer: 'Invoices are exported from the Billing page as CSV files.' } });
+    const changed = await t.app.request('PATCH', `/api/v1/qa-pairs/${duplicate}`, { body: { answer: 'Invoices are exported from the Billing page as CSV files.' } });
     expect(changed.status).toBe(200);
-    expect((await app.request('GET', `/api/v1/compare/near-duplicates/detected?qaPairId=${duplicate}`)).body.total).toBe(0);
-    await waitFor(async () => (await app.request('GET', `/api/v1/qa-pairs/${duplicate}`)).body.embedding.state === 'embedded');
-    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM near_duplicates WHERE qa_pair_b = $1 OR qa_pair_a = $1`, [duplicate]))[0].n) === 0);
+    expect((await t.app.request('GET', `/api/v1/compare/near-duplicates/detected?qaPairId=${duplicate}`)).body.total).toBe(0);
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${duplicate}`)).body.embedding.state === 'embedded');
+    await waitFor(async () => Number((await t.db.query(`SELECT count(*) AS n FROM near_duplicates WHERE qa_pair_b = $1 OR qa_pair_a = $1`, [duplicate]))[0].n) === 0);
   });
 
   it('checks a bulk import in batches and records each planted duplicate', async () => {
@@ -86,7 +68,7 @@ describe('near-duplicates at ingestion and in background scans', () => {
     const texts = Array.from({ length: BASE_TEXTS }, () => randomText(random));
     const plan: Array<[number, number]> = [[0, 2], ...Array.from({ length: 8 }, (_, i): [number, number] => [i + 1, 1])];
     const items = [...texts, ...plan.flatMap(([i, n]) => Array.from({ length: n }, () => copyOf(texts[i])))].map((text) => ({ ...text, category: 'bulk' }));
-    const created = await app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });
+    const created = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });
     expect(created.status).toBe(201);
     const ids: string[] = created.body.items.map((item: { id: string }) => item.id);
     base = ids.slice(0, BASE_TEXTS);
@@ -96,25 +78,25 @@ describe('near-duplicates at ingestion and in background scans', () => {
     await waitFor(async () => (await embeddedCount(ids)) === ids.length, 60_000);
 
     const detected = await waitFor(async () => {
-      const response = await app.request('GET', '/api/v1/compare/near-duplicates/detected?category=bulk&limit=100');
+      const response = await t.app.request('GET', '/api/v1/compare/near-duplicates/detected?category=bulk&limit=100');
       return response.body.total === 11 ? response.body : null;
     });
     expect(new Set(detected.items.map((p: { idA: string; idB: string }) => pairKey(p.idA, p.idB)))).toEqual(expectedPairs());
   });
 
   it('turns a request over too many vectors into a background scan with progress and stored, paginated results', async () => {
-    const answered = await app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'live' } });
+    const answered = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'live' } });
     expect(answered.status).toBe(200);
     expect(answered.body.mode).toBe('in-request');
 
-    const started = await app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true } });
+    const started = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true } });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ mode: 'background', vectors: 110, scan: { status: 'queued', progress: 0, threshold: 0.95, category: 'bulk', limit: 100_000 } });
     const id = started.body.scan.id;
 
     const seen: Array<{ status: string; progress: number }> = [];
     const scan = await waitFor(async () => {
-      const polled = (await app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}`)).body;
+      const polled = (await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}`)).body;
       seen.push({ status: polled.status, progress: polled.progress });
       return polled.status === 'completed' ? polled : null;
     });
@@ -122,8 +104,8 @@ describe('near-duplicates at ingestion and in background scans', () => {
     const progress = seen.map((s) => s.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
 
-    const first = await app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/pairs?limit=5`);
-    const rest = await app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/pairs?limit=10&offset=5`);
+    const first = await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/pairs?limit=5`);
+    const rest = await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/pairs?limit=10&offset=5`);
     expect(first.body).toMatchObject({ total: 11, limit: 5, offset: 0 });
     expect(first.body.items).toHaveLength(5);
     expect(rest.body.items).toHaveLength(6);
@@ -131,21 +113,21 @@ describe('near-duplicates at ingestion and in background scans', () => {
     expect(new Set(pairs.map((p: { idA: string; idB: string }) => pairKey(p.idA, p.idB)))).toEqual(expectedPairs());
     for (const pair of pairs) expect(pair.similarity).toBeCloseTo(1, 5);
 
-    const clusters = await app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/clusters?limit=2`);
+    const clusters = await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${id}/clusters?limit=2`);
     expect(clusters.body).toMatchObject({ total: 9, limit: 2 });
     expect(clusters.body.items[0]).toEqual({ rank: 1, size: 3, qaPairIds: [base[0], ...copies.get(0)!].sort() });
     expect(clusters.body.items[1].size).toBe(2);
 
-    const list = await app.request('GET', '/api/v1/compare/near-duplicates/scans');
+    const list = await t.app.request('GET', '/api/v1/compare/near-duplicates/scans');
     expect(list.body.items.map((item: { id: string }) => item.id)).toContain(id);
   });
 
   it('shows the progress a running scan writes', async () => {
-    const runs = app.get(CompareRuns);
+    const runs = t.app.get(CompareRuns);
     const run = await runs.create('near_duplicate_scan', 1, { threshold: 0.95, limit: 10, category: null }, 'api');
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const executing = app.get(BackgroundRuns).execute(
+    const executing = t.app.get(BackgroundRuns).execute(
       run.id,
       run.attempt,
       async (_claimed, report) => {
@@ -156,7 +138,7 @@ describe('near-duplicates at ingestion and in background scans', () => {
       new AbortController().signal,
     );
     const running = await waitFor(async () => {
-      const polled = (await app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`)).body;
+      const polled = (await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`)).body;
       return polled.progress > 0 ? polled : null;
     });
     expect(running).toMatchObject({ status: 'running', progress: expect.closeTo(0.4, 5), phase: 'searching' });
@@ -165,27 +147,27 @@ describe('near-duplicates at ingestion and in background scans', () => {
   });
 
   it('shows a run whose job or worker was lost as interrupted, and runs it again on retry', async () => {
-    const runs = app.get(CompareRuns);
+    const runs = t.app.get(CompareRuns);
     // A run whose job Redis lost (never queued here), and one whose worker stopped mid-run.
     const lostJob = await runs.create('near_duplicate_scan', 1, { threshold: 0.95, limit: 100, category: 'bulk' }, 'api');
-    await db.query(`UPDATE compare_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [lostJob.id]);
+    await t.db.query(`UPDATE compare_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [lostJob.id]);
     const lostWorker = await runs.create('near_duplicate_scan', 1, { threshold: 0.95, limit: 100, category: 'bulk' }, 'api');
-    await db.query(`UPDATE compare_runs SET status = 'running', progress = 0.3, heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [lostWorker.id]);
+    await t.db.query(`UPDATE compare_runs SET status = 'running', progress = 0.3, heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [lostWorker.id]);
 
     for (const [run, cause] of [[lostJob, /Redis lost it/], [lostWorker, /stopped reporting progress/]] as const) {
-      const shown = await app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`);
+      const shown = await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`);
       expect(shown.body).toMatchObject({ status: 'interrupted', error: expect.stringMatching(cause) });
-      expect((await app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}/pairs`)).status).toBe(409);
+      expect((await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}/pairs`)).status).toBe(409);
 
-      const retried = await app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`);
+      const retried = await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`);
       expect(retried.status).toBe(202);
       expect(retried.body).toMatchObject({ status: 'queued', attempt: 2, progress: 0, error: null });
       const done = await waitFor(async () => {
-        const polled = (await app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`)).body;
+        const polled = (await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`)).body;
         return polled.status === 'completed' ? polled : null;
       });
       expect(done.summary).toMatchObject({ vectors: 110, pairs: 11 });
-      expect((await app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`)).status).toBe(409);
+      expect((await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`)).status).toBe(409);
     }
   });
 });

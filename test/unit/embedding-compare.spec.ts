@@ -1,12 +1,8 @@
-import type { DataSource } from 'typeorm';
 import { embeddingText } from '../../src/common/qa-content';
 import { cosineSimilarity, DimensionMismatchError, EmptyVectorError } from '../../src/compare/cosine-similarity';
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import {
-  ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor,
-} from '../support/test-app';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 type Text = { question: string; answer: string };
 
@@ -29,33 +25,17 @@ const PLANTED: Record<string, Text> = {
 };
 
 describe('embedding comparison tools', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
 
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment(fakeProviderEnv(fake));
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
+  const t = useTestApp();
 
   /** Creates pairs of one category and waits until all are embedded; returns their ids by name. */
   async function createEmbedded(texts: Record<string, Text>, category: string): Promise<Record<string, string>> {
     const names = Object.keys(texts);
-    const response = await app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items: names.map((name) => ({ ...texts[name], category })) } });
+    const response = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items: names.map((name) => ({ ...texts[name], category })) } });
     expect(response.status).toBe(201);
     const ids: string[] = response.body.items.map((item: { id: string }) => item.id);
     await waitFor(async () => {
-      const [row] = await db.query(`SELECT count(*) AS n FROM embeddings WHERE qa_pair_id = ANY($1::uuid[])`, [ids]);
+      const [row] = await t.db.query(`SELECT count(*) AS n FROM embeddings WHERE qa_pair_id = ANY($1::uuid[])`, [ids]);
       return Number(row.n) === ids.length;
     });
     return Object.fromEntries(names.map((name, i) => [name, ids[i]]));
@@ -86,14 +66,14 @@ describe('embedding comparison tools', () => {
       featureHashingVector(embeddingText(texts.b.question, texts.b.answer), 1536),
     );
 
-    const byQuery = await app.request('GET', `/api/v1/compare/pairs?idA=${ids.a}&idB=${ids.b}`);
+    const byQuery = await t.app.request('GET', `/api/v1/compare/pairs?idA=${ids.a}&idB=${ids.b}`);
     expect(byQuery.status).toBe(200);
     expect(byQuery.body.model).toBe('text-embedding-3-small');
     expect(byQuery.body.similarity).toBeCloseTo(expected, 6);
     expect(byQuery.body.a).toEqual({ id: ids.a, category: 'refunds', ...texts.a });
     expect(byQuery.body.b).toEqual({ id: ids.b, category: 'refunds', ...texts.b });
 
-    const byBody = await app.request('POST', '/api/v1/compare/pairs', { body: { idA: ids.b, idB: ids.a, model: 'text-embedding-3-small' } });
+    const byBody = await t.app.request('POST', '/api/v1/compare/pairs', { body: { idA: ids.b, idB: ids.a, model: 'text-embedding-3-small' } });
     expect(byBody.status).toBe(200);
     expect(byBody.body.similarity).toBe(byQuery.body.similarity);
     expect(byBody.body.a.id).toBe(ids.b);
@@ -101,7 +81,7 @@ describe('embedding comparison tools', () => {
 
   it('finds planted near-duplicates through the API, each pair once, and not distinct pairs', async () => {
     const ids = await createEmbedded(PLANTED, 'planted');
-    const response = await app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', cluster: true } });
+    const response = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', cluster: true } });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ mode: 'in-request', model: 'text-embedding-3-small', threshold: 0.95, vectors: 9, totalPairs: 4, truncated: false });
 
@@ -134,26 +114,26 @@ describe('embedding comparison tools', () => {
     ]);
 
     // A lower threshold takes in the near miss, and only it.
-    const lower = await app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', threshold: 0.94 } });
+    const lower = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', threshold: 0.94 } });
     expect(lower.body.totalPairs).toBe(5);
     expect(lower.body.pairs[4]).toEqual({ idA: ordered(ids.vpn, ids.vpnNearMiss)[0], idB: ordered(ids.vpn, ids.vpnNearMiss)[1], similarity: expect.closeTo(0.942, 3) });
   });
 
   it('flags a model changed behind the same name as drifted, and not an unchanged one with call-to-call noise', async () => {
     // Real vectors differ slightly from call to call: noise on the stored vectors and on the fresh ones.
-    fake.configure({ noise: 1e-4 });
+    t.fake.configure({ noise: 1e-4 });
     const texts = Object.fromEntries(
       Array.from({ length: 30 }, (_, i) => [`p${i}`, { question: `Drift sample question ${i} about topic ${i % 7}?`, answer: `Answer ${i}: see section ${i % 5}.` }]),
     );
     await createEmbedded(texts, 'drift');
-    const ledgerRows = async () => Number((await db.query(`SELECT count(*) AS n FROM usage_ledger WHERE purpose = 'drift'`))[0].n);
+    const ledgerRows = async () => Number((await t.db.query(`SELECT count(*) AS n FROM usage_ledger WHERE purpose = 'drift'`))[0].n);
 
     const check = async (): Promise<any> => {
-      const started = await app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 20 } });
+      const started = await t.app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 20 } });
       expect(started.status).toBe(202);
       expect(started.body).toMatchObject({ status: 'queued', sampleSize: 20, tolerance: 0.999, report: null });
       return waitFor(async () => {
-        const polled = await app.request('GET', `/api/v1/compare/drift/${started.body.id}`);
+        const polled = await t.app.request('GET', `/api/v1/compare/drift/${started.body.id}`);
         return polled.body.status === 'completed' || polled.body.status === 'failed' ? polled.body : null;
       });
     };
@@ -168,7 +148,7 @@ describe('embedding comparison tools', () => {
     expect(unchanged.report.tokens).toBeGreaterThan(0);
     expect(await ledgerRows()).toBe(20);
 
-    fake.configure({ variants: { 'text-embedding-3-small': 1 } });
+    t.fake.configure({ variants: { 'text-embedding-3-small': 1 } });
     try {
       const drifted = await check();
       expect(drifted.report).toMatchObject({ sampleSize: 20, belowTolerance: 20, verdict: 'drifted' });
@@ -176,10 +156,10 @@ describe('embedding comparison tools', () => {
       expect(drifted.report.lowest[0].similarity).toBe(drifted.report.minSimilarity);
       expect(await ledgerRows()).toBe(40);
     } finally {
-      fake.configure({ variants: { 'text-embedding-3-small': 0 }, noise: 0 });
+      t.fake.configure({ variants: { 'text-embedding-3-small': 0 }, noise: 0 });
     }
 
-    const history = await app.request('GET', '/api/v1/compare/drift?limit=10');
+    const history = await t.app.request('GET', '/api/v1/compare/drift?limit=10');
     expect(history.body.items.map((item: any) => item.report.verdict)).toEqual(['drifted', 'stable']);
   });
 });

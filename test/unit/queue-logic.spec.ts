@@ -58,7 +58,7 @@ describe('MicroBatcher', () => {
 
   it('flushes at the batch size and answers each item', async () => {
     const calls: string[][] = [];
-    const batcher = new MicroBatcher<string, string>({ maxSize: 3, maxWaitMs: 60_000, capacity: 100, flush: echo(calls) });
+    const batcher = new MicroBatcher<string, string>({ maxSize: 3, quietMs: 60_000, maxWaitMs: 60_000, capacity: 100, flush: echo(calls) });
     const results = await Promise.all(['a', 'b', 'c'].map((item) => batcher.submit('m', item)));
     expect(results).toEqual(['m:a', 'm:b', 'm:c']);
     expect(calls).toEqual([['a', 'b', 'c']]);
@@ -66,26 +66,42 @@ describe('MicroBatcher', () => {
 
   it('flushes when every slot is waiting, without waiting for the timer', async () => {
     const calls: string[][] = [];
-    const batcher = new MicroBatcher<string, string>({ maxSize: 100, maxWaitMs: 60_000, capacity: 2, flush: echo(calls) });
+    const batcher = new MicroBatcher<string, string>({ maxSize: 100, quietMs: 60_000, maxWaitMs: 60_000, capacity: 2, flush: echo(calls) });
     await Promise.all([batcher.submit('m', 'a'), batcher.submit('m', 'b')]);
     expect(calls).toEqual([['a', 'b']]);
   });
 
   it('flushes a lone item after the wait, and keeps keys apart', async () => {
     const calls: string[][] = [];
-    const batcher = new MicroBatcher<string, string>({ maxSize: 100, maxWaitMs: 5, capacity: 100, flush: echo(calls) });
+    const batcher = new MicroBatcher<string, string>({ maxSize: 100, quietMs: 5, maxWaitMs: 5, capacity: 100, flush: echo(calls) });
     const results = await Promise.all([batcher.submit('x', 'a'), batcher.submit('y', 'b')]);
     expect(results).toEqual(['x:a', 'y:b']);
     expect(calls).toEqual([['a'], ['b']]);
   });
 
+  it('keeps a batch open while items keep arriving within the quiet gap, up to the longest wait', async () => {
+    const calls: string[][] = [];
+    const batcher = new MicroBatcher<string, string>({ maxSize: 100, quietMs: 30, maxWaitMs: 10_000, capacity: 100, flush: echo(calls) });
+    const submitted: Promise<string>[] = [];
+    for (const item of ['a', 'b', 'c']) {
+      submitted.push(batcher.submit('m', item));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(submitted);
+    expect(calls).toEqual([['a', 'b', 'c']]);
+
+    const capped = new MicroBatcher<string, string>({ maxSize: 100, quietMs: 50, maxWaitMs: 0, capacity: 100, flush: echo(calls) });
+    await Promise.all([capped.submit('m', 'x'), new Promise((resolve) => setTimeout(resolve, 20)).then(() => capped.submit('m', 'y'))]);
+    expect(calls.slice(1)).toEqual([['x'], ['y']]);
+  });
+
   it('rejects each item with its own error, and every item when the flush throws', async () => {
     const partial = new MicroBatcher<number, number>({
-      maxSize: 2, maxWaitMs: 5, capacity: 10,
+      maxSize: 2, quietMs: 5, maxWaitMs: 5, capacity: 10,
       flush: async (_key, items) => items.map((n) => (n % 2 ? { ok: true, value: n } : { ok: false, error: new Error(`even ${n}`) })),
     });
     await expect(Promise.all([partial.submit('k', 1), partial.submit('k', 2).catch((e: Error) => e.message)])).resolves.toEqual([1, 'even 2']);
-    const broken = new MicroBatcher<number, number>({ maxSize: 2, maxWaitMs: 5, capacity: 10, flush: async () => { throw new Error('down'); } });
+    const broken = new MicroBatcher<number, number>({ maxSize: 2, quietMs: 5, maxWaitMs: 5, capacity: 10, flush: async () => { throw new Error('down'); } });
     const outcomes = await Promise.allSettled([broken.submit('k', 1), broken.submit('k', 2)]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
@@ -95,7 +111,7 @@ describe('MicroBatcher', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let finished = false;
     const batcher = new MicroBatcher<number, number>({
-      maxSize: 1, maxWaitMs: 5, capacity: 10,
+      maxSize: 1, quietMs: 5, maxWaitMs: 5, capacity: 10,
       flush: async (_key, items) => { await gate; finished = true; return items.map((n) => ({ ok: true, value: n })); },
     });
     const pending = batcher.submit('k', 1);
