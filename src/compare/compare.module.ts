@@ -4,7 +4,7 @@ import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
-import { bullRedisOptions } from '../queue/queue.module';
+import { bullQueueOptions } from '../queue/bull-options';
 import { CompareController } from './compare.controller';
 import { DriftCanary } from './drift/drift-canary';
 import { DriftCheck } from './drift/drift-check';
@@ -31,16 +31,7 @@ import { ScanResults } from './scan-results';
     BullModule.registerQueueAsync({
       name: COMPARE_QUEUE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        prefix: config.redis.prefix,
-        redis: bullRedisOptions(config.redis.url),
-        settings: {
-          lockDuration: config.queue.lockDurationMs,
-          lockRenewTime: Math.floor(config.queue.lockDurationMs / 2),
-          stalledInterval: config.queue.stalledIntervalMs,
-          maxStalledCount: 1,
-        },
-      }),
+      useFactory: (config: AppConfig) => bullQueueOptions(config),
     }),
     BullBoardModule.forFeature({ name: COMPARE_QUEUE, adapter: BullAdapter }),
   ],

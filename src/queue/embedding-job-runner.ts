@@ -1,5 +1,6 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Job } from 'bull';
+import type { Job, Queue } from 'bull';
 import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailable-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -7,7 +8,7 @@ import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { classifyProviderError, type ProviderError } from '../embeddings/providers/provider-error';
 import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
 import { EmbeddingBatchProcessor, type JobOutcome } from './embedding-batch.processor';
-import type { EmbeddingJobData } from './embedding-job';
+import { EMBEDDINGS_QUEUE, type EmbeddingJobData } from './embedding-job';
 import { MicroBatcher } from './micro-batcher';
 import { QueueMetrics } from './queue.metrics';
 import { ThroughputCounter } from './throughput-counter';
@@ -33,6 +34,7 @@ export class EmbeddingJobRunner {
     private readonly metrics: QueueMetrics,
     private readonly throughput: ThroughputCounter,
     private readonly gates: ProviderGates,
+    @InjectQueue(EMBEDDINGS_QUEUE) queue: Queue<EmbeddingJobData>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.batcher = new MicroBatcher({
@@ -40,6 +42,7 @@ export class EmbeddingJobRunner {
       quietMs: config.queue.batchQuietMs,
       maxWaitMs: config.queue.batchMaxWaitMs,
       capacity: config.queue.concurrency,
+      hasBacklog: async () => (await queue.getWaitingCount()) > 0,
       flush: (model, jobs) => this.flush(model, jobs),
     });
   }

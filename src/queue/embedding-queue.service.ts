@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { JobOutcome } from './embedding-batch.processor';
 import { EMBED_JOB, EMBEDDINGS_QUEUE, type EmbeddingJobData, type EnqueueRequest, embeddingJobId, PRIORITY, toBullPriority } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
+import { withTimeout } from '../common/with-timeout';
 
 /** How long a producer waits for Redis before leaving the work to the reconciler. */
 const ENQUEUE_TIMEOUT_MS = 3_000;
@@ -99,17 +100,5 @@ export class EmbeddingQueue {
         },
       };
     });
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms (is Redis reachable?)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -11,6 +11,12 @@ export interface MicroBatcherOptions<T, R> {
   quietMs: number;
   maxWaitMs: number;
   /**
+   * Whether more items are already waiting upstream (jobs in Redis). When the quiet gap
+   * passes but a backlog exists, the gap was only this process being busy (an event-loop
+   * stall looks like silence to a timer): the batch waits on, up to `maxWaitMs`.
+   */
+  hasBacklog?: () => Promise<boolean>;
+  /**
    * How many items can be outstanding at once (the worker's concurrency): once every
    * slot is waiting here, no more items can arrive, so waiting longer is pointless.
    */
@@ -61,7 +67,18 @@ export class MicroBatcher<T, R> {
     if (!this.firstAt.has(key)) this.firstAt.set(key, now);
     const deadline = this.firstAt.get(key)! + this.options.maxWaitMs;
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => this.flushKey(key), Math.max(0, Math.min(this.options.quietMs, deadline - now))));
+    this.timers.set(key, setTimeout(() => void this.onQuiet(key), Math.max(0, Math.min(this.options.quietMs, deadline - now))));
+  }
+
+  private async onQuiet(key: string): Promise<void> {
+    const first = this.firstAt.get(key);
+    const hasBacklog = this.options.hasBacklog;
+    if (first !== undefined && hasBacklog && performance.now() - first < this.options.maxWaitMs) {
+      const waiting = await hasBacklog().catch(() => false);
+      // Re-check: the batch may have been flushed (full) while we asked.
+      if (waiting && this.firstAt.get(key) === first) return this.armTimer(key);
+    }
+    if (this.firstAt.get(key) === first) this.flushKey(key);
   }
 
   private flushAll(): void {

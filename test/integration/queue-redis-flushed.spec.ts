@@ -22,10 +22,12 @@ describe('Redis flushed during an ingest', () => {
       expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     }
     await waitFor(async () => (await embedded()) >= 200, 60_000, 20);
+    const keysBefore = await redis.client.dbsize();
     await redis.client.flushall();
     const atFlush = await embedded();
     expect(atFlush).toBeLessThan(5000);
-    expect(await redis.client.dbsize()).toBeLessThan(100);
+    // Workers recreate a few keys at once (in-flight jobs, breaker, rate budget); the queued jobs are gone.
+    expect(await redis.client.dbsize()).toBeLessThan(keysBefore / 2);
 
     t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
     await waitFor(async () => (await embedded()) === 5000, 120_000, 250);

@@ -95,6 +95,21 @@ describe('MicroBatcher', () => {
     expect(calls.slice(1)).toEqual([['x'], ['y']]);
   });
 
+  it('waits on past the quiet gap while a backlog is waiting upstream, up to the longest wait', async () => {
+    const calls: string[][] = [];
+    let backlog = true;
+    const batcher = new MicroBatcher<string, string>({
+      maxSize: 100, quietMs: 5, maxWaitMs: 10_000, capacity: 100, flush: echo(calls), hasBacklog: async () => backlog,
+    });
+    const first = batcher.submit('m', 'a');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(calls).toEqual([]);
+    const second = batcher.submit('m', 'b');
+    backlog = false;
+    await Promise.all([first, second]);
+    expect(calls).toEqual([['a', 'b']]);
+  });
+
   it('rejects each item with its own error, and every item when the flush throws', async () => {
     const partial = new MicroBatcher<number, number>({
       maxSize: 2, quietMs: 5, maxWaitMs: 5, capacity: 10,

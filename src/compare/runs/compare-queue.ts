@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import type { RunKind } from './compare-runs';
+import { withTimeout } from '../../common/with-timeout';
 
 export const COMPARE_QUEUE = 'compare';
 
@@ -43,16 +44,4 @@ export class CompareQueue {
 
 export function compareJobId({ runId, attempt }: CompareJobData): string {
   return `${runId}:${attempt}`;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms (is Redis reachable?)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
