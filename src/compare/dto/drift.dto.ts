@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
 import type { DriftParameters } from '../drift/drift-check';
 import type { DriftCheckView, DriftReport } from '../drift/drift.service';
 import { CompareRunDto } from './compare-run.dto';
+import { OptionalModelName } from './model-name.property';
 
 export const MAX_DRIFT_SAMPLE = 5_000;
 
@@ -14,11 +15,7 @@ export class StartDriftCheckDto {
   @Max(MAX_DRIFT_SAMPLE)
   sampleSize?: number;
 
-  @ApiPropertyOptional({ example: 'text-embedding-3-small', description: 'Embedding model name; default: the active model' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @OptionalModelName()
   model?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1, example: 0.999, description: 'Lowest acceptable cosine between fresh and stored vector; default DRIFT_TOLERANCE' })

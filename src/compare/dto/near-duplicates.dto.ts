@@ -8,6 +8,7 @@ import type { BackgroundNearDuplicates, InRequestNearDuplicates } from '../near-
 import type { CompareRun } from '../runs/compare-runs';
 import type { StoredCluster } from '../scan-results';
 import { CompareRunDto } from './compare-run.dto';
+import { OptionalModelName } from './model-name.property';
 
 /**
  * Below 0.8 the LSH candidate sets approach all pairs of a topic and a near-duplicate list
@@ -35,11 +36,7 @@ class NearDuplicateSelectionDto {
   @MaxLength(100)
   category?: string;
 
-  @ApiPropertyOptional({ example: 'text-embedding-3-small', description: 'Embedding model name; default: the active model' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @OptionalModelName()
   model?: string;
 }
 

@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
+import { OptionalModelName } from './model-name.property';
 
 export class ComparePairsDto {
   @ApiProperty({ format: 'uuid' })
@@ -10,11 +11,7 @@ export class ComparePairsDto {
   @IsUUID()
   idB!: string;
 
-  @ApiPropertyOptional({ example: 'text-embedding-3-small', description: 'Embedding model name; default: the active model' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @OptionalModelName()
   model?: string;
 }
 

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -18,6 +19,20 @@ import { BUDGET_PERIODS, type BudgetPeriod } from '../budgets/budget';
 
 const USD_LIMIT = /^(?=.*[1-9])\d{1,14}(\.\d{1,6})?$/;
 const NO_NUL = /^[^\u0000]*$/;
+
+/** Optional alert thresholds: 1 to 10 distinct whole percentages of the limit. */
+function ThresholdsPercent(): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(10),
+    ArrayUnique(),
+    IsInt({ each: true }),
+    Min(1, { each: true }),
+    Max(1000, { each: true }),
+  );
+}
 
 export class BudgetDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -55,14 +70,7 @@ export class CreateBudgetDto {
   limitUsd!: string;
 
   @ApiPropertyOptional({ example: [50, 80, 100], type: [Number], default: [50, 80, 100] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(10)
-  @ArrayUnique()
-  @IsInt({ each: true })
-  @Min(1, { each: true })
-  @Max(1000, { each: true })
+  @ThresholdsPercent()
   thresholdsPercent?: number[];
 
   @ApiPropertyOptional({ example: 'billing', maxLength: 100 })
@@ -107,14 +115,7 @@ export class UpdateBudgetDto {
   limitUsd?: string;
 
   @ApiPropertyOptional({ example: [80, 100], type: [Number] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(10)
-  @ArrayUnique()
-  @IsInt({ each: true })
-  @Min(1, { each: true })
-  @Max(1000, { each: true })
+  @ThresholdsPercent()
   thresholdsPercent?: number[];
 
   @ApiPropertyOptional()
