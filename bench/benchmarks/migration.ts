@@ -28,83 +28,104 @@ export const migrationBenchmark: Benchmark = {
   description:
     'Migrates every embedding from text-embedding-ada-002 to text-embedding-3-small (both 1536-d) with the fake provider in its own process, ' +
     'one worker process and the API + scheduler in this one: migration rate against the plain ingest rate measured in the same run, and ' +
-    'search latency while the migration runs against idle.',
+    'search latency while the migration runs against idle; once with the worker defaults and once with one batch in flight per worker.',
   async run(context: BenchContext) {
     const n = scaled(FULL_SIZE, context.scale, 500);
-    const environment = await createBenchEnvironment('migration');
-    const fake = await spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
-    const env: Record<string, string> = {
-      DATABASE_URL: environment.databaseUrl,
-      REDIS_URL: environment.redisUrl,
-      REDIS_PREFIX: environment.redisPrefix,
-      ADMIN_API_KEYS: API_KEY,
-      OPENAI_API_KEY: FAKE_KEY,
-      OPENAI_BASE_URL: fake.baseURL,
-      EMBEDDING_MODEL: FROM,
-      LOG_LEVEL: 'warn',
-      RECONCILE_INTERVAL_MS: '600000',
-    };
-    const worker = await spawnBenchService({ ...env, ROLE: 'worker' });
-    const app = (await createApp(loadConfig({ ...env, ROLE: 'api,scheduler', PORT: '0' }))) as INestApplication;
-    await app.listen(0, '127.0.0.1');
-    const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const client: Client = {
-      async request(method, path, body) {
-        const response = await fetch(baseUrl + path, {
-          method,
-          headers: { 'x-api-key': API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
-        return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const standard = await measure(context, n, {});
+    context.log('again with one batch in flight per worker');
+    const oneBatch = await measure(context, n, { QUEUE_CONCURRENCY: String(ONE_BATCH), QUEUE_BATCH_MAX_INPUTS: String(ONE_BATCH) });
+    return {
+      figures: {
+        pairs: n,
+        ...standard.figures(''),
+        migration_provider_requests: standard.providerRequests,
+        ...oneBatch.figures('_one_batch_in_flight'),
+      },
+      notes: {
+        setup:
+          `${n} pairs embedded under ${FROM} by one worker process, then migrated to ${TO} with the default window ` +
+          '(batch 100 × 20); the fake provider runs in its own process with no latency; the database, the worker, the API and ' +
+          'the fake share the 2 cores',
+        settings:
+          'unsuffixed figures: the worker defaults (QUEUE_CONCURRENCY 512, batches ≤ 256: two batches in flight); ' +
+          `_one_batch_in_flight: a fresh database and worker with QUEUE_CONCURRENCY = QUEUE_BATCH_MAX_INPUTS = ${ONE_BATCH}, ` +
+          'for ingest and migration alike',
+        rates: 'ingest = first bulk POST until every pair is embedded; migration = start until filled (comparison and cutover excluded)',
+        search:
+          'one client, sequential POST /search (limit 10) over HTTP to the API in this process; idle = after the ingest, before the migration; ' +
+          'during_ingest = while the plain ingest runs, for reference (the same CPU-bound work as the migration)',
       },
     };
-    const db = await new DataSource(dataSourceOptions({ url: environment.databaseUrl, poolSize: 2, statementTimeoutMs: 0 })).initialize();
-    try {
-      const ingested = await ingest(client, db, n, context);
-      const ingestSeconds = ingested.seconds;
-      context.log(`ingested ${n} pairs in ${round(ingestSeconds, 1)} s`);
-      const idle = await searchFor(client, () => IDLE_SEARCHES);
-      context.log(`idle search: p50 ${round(percentile(idle.latencies, 50), 1)} ms, p99 ${round(percentile(idle.latencies, 99), 1)} ms`);
-      const migration = await migrate(client, fake.control, context);
-      const during = migration.search;
-      context.log(`migrated in ${round(migration.seconds, 1)} s; ${during.latencies.length} searches meanwhile`);
-      return {
-        figures: {
-          pairs: n,
-          migration_pairs_per_s: round(n / migration.seconds, 1),
-          ingest_pairs_per_s: round(n / ingestSeconds, 1),
-          migration_vs_ingest: round(ingestSeconds / migration.seconds, 3),
-          search_p50_ms_idle: round(percentile(idle.latencies, 50), 2),
-          search_p99_ms_idle: round(percentile(idle.latencies, 99), 2),
-          search_p50_ms_during: round(percentile(during.latencies, 50), 2),
-          search_p99_ms_during: round(percentile(during.latencies, 99), 2),
-          search_errors_during: during.errors,
-          searches_during: during.latencies.length,
-          search_p50_ms_during_ingest: round(percentile(ingested.search.latencies, 50), 2),
-          search_p99_ms_during_ingest: round(percentile(ingested.search.latencies, 99), 2),
-          search_errors_during_ingest: ingested.search.errors,
-          migration_provider_requests: migration.providerRequests,
-        },
-        notes: {
-          setup:
-            `${n} pairs embedded under ${FROM} by one worker process (defaults: concurrency 512, batches ≤ 256), then migrated to ${TO} ` +
-            'with the default window (batch 100 × 20); the fake provider runs in its own process with no latency',
-          rates: 'ingest = first bulk POST until every pair is embedded; migration = start until filled (comparison and cutover excluded)',
-          search:
-            'one client, sequential POST /search (limit 10) over HTTP to the API in this process; idle = after the ingest, before the migration; ' +
-            'during_ingest = while the plain ingest runs, for reference (the same CPU-bound work as the migration)',
-        },
-      };
-    } finally {
-      await db.destroy();
-      await app.close();
-      await worker.stop();
-      await fake.stop();
-      await environment.destroy();
-    }
   },
 };
+
+const ONE_BATCH = 256;
+
+/** One fresh environment: ingest n pairs, search idle, migrate while searching. */
+async function measure(context: BenchContext, n: number, workerEnv: Record<string, string>) {
+  const environment = await createBenchEnvironment('migration');
+  const fake = await spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
+  const env: Record<string, string> = {
+    DATABASE_URL: environment.databaseUrl,
+    REDIS_URL: environment.redisUrl,
+    REDIS_PREFIX: environment.redisPrefix,
+    ADMIN_API_KEYS: API_KEY,
+    OPENAI_API_KEY: FAKE_KEY,
+    OPENAI_BASE_URL: fake.baseURL,
+    EMBEDDING_MODEL: FROM,
+    LOG_LEVEL: 'warn',
+    RECONCILE_INTERVAL_MS: '600000',
+  };
+  const worker = await spawnBenchService({ ...env, ...workerEnv, ROLE: 'worker' });
+  const app = (await createApp(loadConfig({ ...env, ROLE: 'api,scheduler', PORT: '0' }))) as INestApplication;
+  await app.listen(0, '127.0.0.1');
+  const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const client: Client = {
+    async request(method, path, body) {
+      const response = await fetch(baseUrl + path, {
+        method,
+        headers: { 'x-api-key': API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+  const db = await new DataSource(dataSourceOptions({ url: environment.databaseUrl, poolSize: 2, statementTimeoutMs: 0 })).initialize();
+  try {
+    const ingested = await ingest(client, db, n, context);
+    context.log(`ingested ${n} pairs in ${round(ingested.seconds, 1)} s`);
+    const idle = await searchFor(client, () => IDLE_SEARCHES);
+    context.log(`idle search: p50 ${round(percentile(idle.latencies, 50), 1)} ms, p99 ${round(percentile(idle.latencies, 99), 1)} ms`);
+    const migration = await migrate(client, fake.control, context);
+    const during = migration.search;
+    context.log(`migrated in ${round(migration.seconds, 1)} s; ${during.latencies.length} searches meanwhile`);
+    return {
+      providerRequests: migration.providerRequests,
+      figures: (suffix: string) => ({
+        [`migration_pairs_per_s${suffix}`]: round(n / migration.seconds, 1),
+        [`ingest_pairs_per_s${suffix}`]: round(n / ingested.seconds, 1),
+        [`migration_vs_ingest${suffix}`]: round(ingested.seconds / migration.seconds, 3),
+        [`search_p50_ms_idle${suffix}`]: round(percentile(idle.latencies, 50), 2),
+        [`search_p99_ms_idle${suffix}`]: round(percentile(idle.latencies, 99), 2),
+        [`search_p50_ms_during${suffix}`]: round(percentile(during.latencies, 50), 2),
+        [`search_p99_ms_during${suffix}`]: round(percentile(during.latencies, 99), 2),
+        [`search_p99_during_vs_idle${suffix}`]: round(percentile(during.latencies, 99) / percentile(idle.latencies, 99), 2),
+        [`search_errors_during${suffix}`]: during.errors,
+        [`searches_during${suffix}`]: during.latencies.length,
+        [`search_p50_ms_during_ingest${suffix}`]: round(percentile(ingested.search.latencies, 50), 2),
+        [`search_p99_ms_during_ingest${suffix}`]: round(percentile(ingested.search.latencies, 99), 2),
+        [`search_errors_during_ingest${suffix}`]: ingested.search.errors,
+      }),
+    };
+  } finally {
+    await db.destroy();
+    await app.close();
+    await worker.stop();
+    await fake.stop();
+    await environment.destroy();
+  }
+}
 
 async function ingest(client: Client, db: DataSource, n: number, context: BenchContext) {
   const started = performance.now();
