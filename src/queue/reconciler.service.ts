@@ -51,7 +51,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private async tick(): Promise<void> {
     if (this.running) return;
     try {
-      if (!(await this.lease.claimPeriod('reconcile', this.config.queue.reconcileIntervalMs * 0.9))) return;
+      if (!(await this.lease.claimPeriod('reconcile', this.config.queue.reconcileIntervalMs))) return;
       this.running = this.reconcileNow();
       const report = (await this.running) as ReconcileReport;
       if (report.pending > 0) this.logger.log(report, 'reconciler enqueued pending embeddings');

@@ -22,11 +22,13 @@ export class ClusterLease {
   }
 
   /**
-   * Claims `name` for `ttlMs` and keeps it (no release): with ttl ≈ the schedule's period,
-   * the work runs at most once per period however many schedulers tick.
+   * Claims `name` for most of one `periodMs` and keeps it (no release), so the work runs at
+   * most once per period however many schedulers tick. The lease lasts 0.9 × the period:
+   * the next tick, a little late on a busy machine, must find it expired.
    */
-  async claimPeriod(name: string, ttlMs: number): Promise<boolean> {
-    const result = await this.redis.set(this.prefix + name, randomUUID(), 'PX', Math.max(1, Math.round(ttlMs)), 'NX');
+  async claimPeriod(name: string, periodMs: number): Promise<boolean> {
+    const ttlMs = Math.max(1, Math.round(periodMs * 0.9));
+    const result = await this.redis.set(this.prefix + name, randomUUID(), 'PX', ttlMs, 'NX');
     return result === 'OK';
   }
 

@@ -49,7 +49,7 @@ export class DriftCanary implements OnApplicationBootstrap, OnApplicationShutdow
   private async checkOnce(): Promise<void> {
     const { intervalMs, sampleSize } = this.config.compare.drift.canary;
     try {
-      if (!(await this.lease.claimPeriod('drift-canary', intervalMs * 0.9))) return;
+      if (!(await this.lease.claimPeriod('drift-canary', intervalMs))) return;
       const report = await this.drift.detectEmbeddingDrift({ sampleSize }, 'canary', this.stop.signal);
       const facts = {
         id: report.id,

@@ -46,7 +46,7 @@ export class CostAlertScheduler implements OnApplicationBootstrap, OnModuleDestr
 
   private async checkOnceInCluster(): Promise<void> {
     try {
-      if (await this.lease.claimPeriod(INTERVAL_NAME, this.config.costAnalytics.alertCheckIntervalMs * 0.9)) {
+      if (await this.lease.claimPeriod(INTERVAL_NAME, this.config.costAnalytics.alertCheckIntervalMs)) {
         await this.alerts.checkCostAlerts();
       }
       await this.webhook.deliverDue();
