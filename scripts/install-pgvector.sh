@@ -5,8 +5,10 @@
 set -euo pipefail
 
 PG_CONFIG="${PG_CONFIG:-$(ls -d /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -V | tail -n 1)}"
-# Any database of the server will do for the check; DATABASE_URL's server when it is set.
-PG_ADMIN_URL="${PG_ADMIN_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"
+# Any database of the server will do for the check: the `postgres` one, on DATABASE_URL's
+# server when it is set (its own database may not exist yet).
+PG_ADMIN_URL="${PG_ADMIN_URL:-${DATABASE_URL:+${DATABASE_URL%/*}/postgres}}"
+PG_ADMIN_URL="${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 has_vector() {
   psql "$PG_ADMIN_URL" -Atqc "select 1 from pg_available_extensions where name = 'vector'" 2>/dev/null | grep -q 1

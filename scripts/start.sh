@@ -16,7 +16,7 @@ PORT="${PORT:-3000}"
 DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/embeddings}"
 export PORT DATABASE_URL
 
-PG_ADMIN_URL="${DATABASE_URL%/*}/postgres" bash scripts/setup.sh
+bash scripts/setup.sh
 
 # The database itself (migrations run at start).
 db_name="${DATABASE_URL##*/}"; db_name="${db_name%%\?*}"

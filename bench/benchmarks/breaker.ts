@@ -11,9 +11,9 @@ import type { EmbeddingModelEntity } from '../../src/embeddings/embedding-model.
 import { EmbeddingProviders } from '../../src/embeddings/providers/embedding-providers';
 import { countTokens } from '../../src/embeddings/tokenizer';
 import { spawnFakeOpenAI } from '../../tools/fake-openai';
+import { deleteRedisKeys, REDIS_URL } from '../support/bench-environment';
 import { median, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FAKE_KEY = 'sk-bench-breaker';
 const OVERHEAD_CALLS = 20_000;
 /** The provider's limit, T tokens per minute (OpenAI's first tier for text-embedding-3-small). */
@@ -43,7 +43,6 @@ export const breakerBenchmark: Benchmark = {
     'round trips per call; then a loop of embedding calls through EmbeddingClient and the real SDK against the fake provider limited to ' +
     'T tokens/minute: tokens/minute achieved in the steady state and the share of 429 answers.',
   async run(context: BenchContext) {
-    const redis = new Redis(REDIS_URL);
     const keyPrefix = `bench-breaker-${randomBytes(4).toString('hex')}:`;
     try {
       const overhead = await measureOverhead(keyPrefix, context);
@@ -53,10 +52,9 @@ export const breakerBenchmark: Benchmark = {
         notes: { ...overhead.notes, ...pacing.notes },
       };
     } finally {
-      for await (const keys of redis.scanStream({ match: `${keyPrefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
-        if (keys.length > 0) await redis.unlink(...keys);
-      }
-      await redis.quit();
+      // The overhead run's keys (`bench-breaker-…:`) and the pacing service's (REDIS_PREFIX `bench-breaker-…-pacing`).
+      await deleteRedisKeys(keyPrefix.slice(0, -1));
+      await deleteRedisKeys(pacingPrefix(keyPrefix));
     }
   },
 };
@@ -112,6 +110,11 @@ async function measureOverhead(keyPrefix: string, context: BenchContext) {
   };
 }
 
+/** The pacing run's REDIS_PREFIX, beside the overhead run's key prefix. */
+function pacingPrefix(keyPrefix: string): string {
+  return `${keyPrefix.slice(0, -1)}-pacing`;
+}
+
 async function measurePacing(keyPrefix: string, context: BenchContext) {
   // The provider's real 60 s window at full scale; a shorter one (same T per minute) for quick runs.
   const windowMs = context.scale >= 1 ? 60_000 : 6_000;
@@ -121,7 +124,7 @@ async function measurePacing(keyPrefix: string, context: BenchContext) {
   const config = loadConfig({
     ROLE: 'worker',
     REDIS_URL,
-    REDIS_PREFIX: `${keyPrefix.slice(0, -1)}-pacing`,
+    REDIS_PREFIX: pacingPrefix(keyPrefix),
     OPENAI_API_KEY: FAKE_KEY,
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_TIMEOUT_MS: '10000',

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { BudgetStatusService } from '../../src/cost-analytics/budgets/budget-status.service';
 import { BudgetsService } from '../../src/cost-analytics/budgets/budgets.service';
@@ -14,6 +13,7 @@ import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql, TOTALS_SHARDS, TOTALS_TA
 import { type ProviderCallRecord, ledgerWriteParameters, UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
 import { USAGE_PURPOSES } from '../../src/cost-analytics/usage-purpose';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { PG_ADMIN_URL, withAdmin } from '../support/bench-environment';
 import { median, percentile, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
 
 const FULL_ROWS = 10_000_000;
@@ -24,7 +24,6 @@ const CATEGORIES = 24;
 const LOAD_CHUNK_CALLS = 20_000;
 const REPORT_REPETITIONS = 40;
 const DAY_MS = 86_400_000;
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Time zones the report is timed in: UTC (days are whole buckets) and two that cut days mid-hour. */
 const TIME_ZONES = ['UTC', 'Asia/Kolkata', 'Asia/Kathmandu'] as const;
 
@@ -143,7 +142,7 @@ class BenchDatabase {
   static async create(): Promise<BenchDatabase> {
     const name = `emb_bench_cost_${randomBytes(3).toString('hex')}`;
     await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
-    const url = new URL(ADMIN_URL);
+    const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
     const db = await new DataSource(dataSourceOptions({ url: url.toString(), poolSize: 4, statementTimeoutMs: 0 })).initialize();
     await db.runMigrations();
@@ -153,16 +152,6 @@ class BenchDatabase {
   async drop(): Promise<void> {
     await this.db.destroy();
     await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${this.name} WITH (FORCE)`));
-  }
-}
-
-async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T> {
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.end();
   }
 }
 

@@ -4,8 +4,7 @@ import { embeddingText } from '../../src/common/qa-content';
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
 import { countTokens } from '../../src/embeddings/tokenizer';
 import { type Benchmark, median, round, scaled } from '../support/benchmark';
-import { createBenchEnvironment } from '../support/bench-environment';
-import { benchServiceEnv, BenchService, startBenchFake } from '../support/bench-service';
+import { bulkIngestRate, withBenchService } from '../support/bench-service';
 import { syntheticQaPairs } from '../support/qa-corpus';
 import { rawVectorIngestRate } from '../support/raw-vector-ingest';
 
@@ -31,22 +30,12 @@ export const ingestBenchmark: Benchmark = {
     const rawRates: number[] = [];
     let inputsPerCall = 0;
     for (let run = 0; run < runs; run++) {
-      const environment = await createBenchEnvironment('ingest');
-      const fake = await startBenchFake();
-      const service = await BenchService.start(benchServiceEnv(environment, fake));
-      try {
-        const started = performance.now();
-        for (let i = 0; i < count; i += BULK) await service.request('POST', '/api/v1/qa-pairs/bulk', { items: corpus.slice(i, i + BULK) });
-        const done = await service.waitForCount(`SELECT count(*) FROM embeddings`, count);
-        pairsPerSecond.push(count / ((done - started) / 1000));
+      await withBenchService('ingest', {}, async (service, _fake, environment) => {
+        pairsPerSecond.push(await bulkIngestRate(service, corpus, BULK));
         inputsPerCall = await service.count(`SELECT avg(inputs) FROM provider_calls`);
         rawRates.push(await rawVectorIngestRate(environment.databaseUrl, texts.map((text) => featureHashingVector(text, 1536))));
         log(`run ${run + 1}: ${round(pairsPerSecond[run], 1)} pairs/s, raw ${round(rawRates[run], 1)} rows/s`);
-      } finally {
-        await service.close();
-        await fake.stop();
-        await environment.destroy();
-      }
+      });
     }
     const pairs = median(pairsPerSecond);
     const raw = median(rawRates);

@@ -5,16 +5,14 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { type FakeOpenAIControl, spawnFakeOpenAI } from '../../tools/fake-openai';
+import type { FakeOpenAIControl } from '../../tools/fake-openai';
 import { percentile, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
 import { createBenchEnvironment } from '../support/bench-environment';
-import { spawnBenchService } from '../support/bench-service';
+import { BENCH_ADMIN_KEY, BENCH_FAKE_KEY, spawnBenchService, startBenchFake } from '../support/bench-service';
 
 const FULL_SIZE = 100_000;
 const FROM = 'text-embedding-ada-002';
 const TO = 'text-embedding-3-small';
-const API_KEY = 'bench-admin-key';
-const FAKE_KEY = 'sk-bench';
 const BULK = 5_000;
 const IDLE_SEARCHES = 300;
 const QUERIES = ['how do I rotate an api key', 'export invoices to csv', 'reset two factor login', 'webhook retries', 'team seats billing'];
@@ -64,13 +62,13 @@ const ONE_BATCH = 256;
 /** One fresh environment: ingest n pairs, search idle, migrate while searching. */
 async function measure(context: BenchContext, n: number, workerEnv: Record<string, string>) {
   const environment = await createBenchEnvironment('migration');
-  const fake = await spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
+  const fake = await startBenchFake();
   const env: Record<string, string> = {
     DATABASE_URL: environment.databaseUrl,
     REDIS_URL: environment.redisUrl,
     REDIS_PREFIX: environment.redisPrefix,
-    ADMIN_API_KEYS: API_KEY,
-    OPENAI_API_KEY: FAKE_KEY,
+    ADMIN_API_KEYS: BENCH_ADMIN_KEY,
+    OPENAI_API_KEY: BENCH_FAKE_KEY,
     OPENAI_BASE_URL: fake.baseURL,
     EMBEDDING_MODEL: FROM,
     LOG_LEVEL: 'warn',
@@ -84,7 +82,7 @@ async function measure(context: BenchContext, n: number, workerEnv: Record<strin
     async request(method, path, body) {
       const response = await fetch(baseUrl + path, {
         method,
-        headers: { 'x-api-key': API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { 'x-api-key': BENCH_ADMIN_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();

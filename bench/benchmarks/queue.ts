@@ -1,9 +1,8 @@
 import { embeddingText } from '../../src/common/qa-content';
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
-import type { SpawnedFakeOpenAI } from '../../tools/fake-openai';
 import { type Benchmark, median, percentile, round, scaled } from '../support/benchmark';
 import { createBenchEnvironment } from '../support/bench-environment';
-import { benchServiceEnv, BenchService, startBenchFake } from '../support/bench-service';
+import { bulkIngestRate, withBenchService } from '../support/bench-service';
 import { type CorpusPair, syntheticQaPairs } from '../support/qa-corpus';
 import { rawVectorIngestRate } from '../support/raw-vector-ingest';
 
@@ -85,14 +84,9 @@ export const queueBenchmark: Benchmark = {
 };
 
 async function ingest(corpus: CorpusPair[], latencyMs: number, overrides: Record<string, string>): Promise<IngestRun> {
-  const environment = await createBenchEnvironment('queue');
-  const fake: SpawnedFakeOpenAI = await startBenchFake();
-  const service = await BenchService.start(benchServiceEnv(environment, fake, overrides));
-  try {
+  return withBenchService('queue', overrides, async (service, fake) => {
     await fake.control.configure({ latency: { ms: latencyMs, jitterMs: 0 } });
-    const started = performance.now();
-    for (let i = 0; i < corpus.length; i += BULK) await service.request('POST', '/api/v1/qa-pairs/bulk', { items: corpus.slice(i, i + BULK) });
-    const done = await service.waitForCount(`SELECT count(*) FROM embeddings`, corpus.length);
+    const pairsPerSecond = await bulkIngestRate(service, corpus, BULK);
     const rows: Array<{ ms: number }> = await service.db.query(
       `SELECT extract(epoch FROM e.embedded_at - q.created_at) * 1000 AS ms FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id`,
     );
@@ -110,16 +104,12 @@ async function ingest(corpus: CorpusPair[], latencyMs: number, overrides: Record
     }
     return {
       idleSingleMs,
-      pairsPerSecond: corpus.length / ((done - started) / 1000),
+      pairsPerSecond,
       inputsPerCall: await service.count(`SELECT avg(inputs) FROM provider_calls`),
       createToEmbeddedMs: rows.map((row) => Number(row.ms)),
       maxCallsInFlight: (await fake.control.stats()).maxInFlight,
     };
-  } finally {
-    await service.close();
-    await fake.stop();
-    await environment.destroy();
-  }
+  });
 }
 
 async function rawRate(corpus: CorpusPair[]): Promise<number> {

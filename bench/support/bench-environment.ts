@@ -52,7 +52,8 @@ export async function withAdmin<T>(fn: (admin: Client) => Promise<T>): Promise<T
   }
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
+/** Removes every key under `prefix:` (a service's REDIS_PREFIX) from the benchmarks' Redis. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';

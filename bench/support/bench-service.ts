@@ -9,15 +9,17 @@ import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { spawnFakeOpenAI, type SpawnedFakeOpenAI } from '../../tools/fake-openai';
-import type { BenchEnvironment } from './bench-environment';
+import { type BenchEnvironment, createBenchEnvironment } from './bench-environment';
+import type { CorpusPair } from './qa-corpus';
 
 export const BENCH_USER_KEY = 'bench-user-key';
 export const BENCH_ADMIN_KEY = 'bench-admin-key';
-const FAKE_KEY = 'sk-bench';
+/** The key the bench fake accepts (the service's OPENAI_API_KEY). */
+export const BENCH_FAKE_KEY = 'sk-bench';
 
 /** The fake provider in a process of its own, so it never shares an event loop with the service. */
 export function startBenchFake(): Promise<SpawnedFakeOpenAI> {
-  return spawnFakeOpenAI({ apiKeys: [FAKE_KEY] });
+  return spawnFakeOpenAI({ apiKeys: [BENCH_FAKE_KEY] });
 }
 
 export function benchServiceEnv(environment: BenchEnvironment, fake: SpawnedFakeOpenAI, overrides: Record<string, string> = {}) {
@@ -30,7 +32,7 @@ export function benchServiceEnv(environment: BenchEnvironment, fake: SpawnedFake
     API_KEYS: BENCH_USER_KEY,
     ADMIN_API_KEYS: BENCH_ADMIN_KEY,
     LOG_LEVEL: 'error',
-    OPENAI_API_KEY: FAKE_KEY,
+    OPENAI_API_KEY: BENCH_FAKE_KEY,
     OPENAI_BASE_URL: fake.baseURL,
     EMBEDDING_MODEL: 'text-embedding-3-small',
     RECONCILE_INTERVAL_MS: '600000',
@@ -85,6 +87,38 @@ export class BenchService {
     await this.db.destroy();
     await this.app.close();
   }
+}
+
+/**
+ * A fresh environment (`label` names its database), the fake in a process of its own and the
+ * service in this one with `overrides`; all three torn down after `fn`.
+ */
+export async function withBenchService<T>(
+  label: string,
+  overrides: Record<string, string>,
+  fn: (service: BenchService, fake: SpawnedFakeOpenAI, environment: BenchEnvironment) => Promise<T>,
+): Promise<T> {
+  const environment = await createBenchEnvironment(label);
+  const fake = await startBenchFake();
+  const service = await BenchService.start(benchServiceEnv(environment, fake, overrides));
+  try {
+    return await fn(service, fake, environment);
+  } finally {
+    await service.close();
+    await fake.stop();
+    await environment.destroy();
+  }
+}
+
+/**
+ * Creates `corpus` through the API in bulk requests of `bulk` and waits until every pair is
+ * embedded: pairs per second from the first request to the last embedding.
+ */
+export async function bulkIngestRate(service: BenchService, corpus: CorpusPair[], bulk: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < corpus.length; i += bulk) await service.request('POST', '/api/v1/qa-pairs/bulk', { items: corpus.slice(i, i + bulk) });
+  const done = await service.waitForCount(`SELECT count(*) FROM embeddings`, corpus.length);
+  return corpus.length / ((done - started) / 1000);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Admission, BreakerState } from './breaker-types';
+import { type Admission, type BreakerState, refusalOf } from './breaker-types';
 
 /** Thrown by `CircuitBreaker.call` when the breaker does not admit the call; the call was not made. */
 export class BreakerOpenError extends Error {
@@ -11,8 +11,7 @@ export class BreakerOpenError extends Error {
   readonly retryAt: number;
 
   constructor(admission: Admission) {
-    const why = admission.forced ? 'forced open' : admission.state === 'half_open' ? 'half-open, probe in flight' : 'open';
-    super(`circuit breaker ${admission.breaker} is ${why}; retry in ${admission.retryInMs} ms`);
+    super(`circuit breaker ${admission.breaker} is ${refusalOf(admission).why}; retry in ${admission.retryInMs} ms`);
     this.breaker = admission.breaker;
     this.state = admission.state;
     this.forced = admission.forced !== null;

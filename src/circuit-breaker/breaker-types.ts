@@ -19,6 +19,13 @@ export interface Admission {
   retryAt: number;
 }
 
+/** How a breaker refused a call it did not admit: the reason code, and the words for messages. */
+export function refusalOf(admission: Admission): { reason: 'breaker_forced_open' | 'breaker_half_open' | 'breaker_open'; why: string } {
+  if (admission.forced === 'open') return { reason: 'breaker_forced_open', why: 'forced open' };
+  if (admission.state === 'half_open') return { reason: 'breaker_half_open', why: 'half-open, probe in flight' };
+  return { reason: 'breaker_open', why: 'open' };
+}
+
 /** One entry of the history, and the payload of the `transition` event. */
 export interface BreakerTransition {
   breaker: string;

@@ -13,7 +13,12 @@ const STATES: BreakerState[] = ['closed', 'half_open', 'open'];
 @Injectable()
 export class BreakerMetrics {
   constructor(registry: Registry, guards: ProviderGuards) {
-    const snapshots = (): Promise<BreakerSnapshot[]> => Promise.all(guards.all().map((guard) => guard.breaker.snapshot()));
+    // Both state gauges read the same snapshots: one scrape runs the snapshot script once per guard.
+    let inFlight: Promise<BreakerSnapshot[]> | undefined;
+    const snapshots = (): Promise<BreakerSnapshot[]> =>
+      (inFlight ??= Promise.all(guards.all().map((guard) => guard.breaker.snapshot())).finally(() => {
+        inFlight = undefined;
+      }));
     new Gauge({
       name: 'embsvc_circuit_breaker_state',
       help: 'Circuit breaker state, cluster-wide: 1 for the current state, 0 for the others',

@@ -19,11 +19,6 @@ export const GUARDED_PROVIDERS = ['openai'] as const satisfies readonly Provider
 /** A probe that takes longer than the call timeout must still hold its permit when it reports. */
 const PROBE_LEASE_MARGIN_MS = 5_000;
 
-/** Key prefix of the breakers and budgets, inside the deployment's Redis prefix. */
-export function guardKeyPrefix(config: AppConfig): string {
-  return `${config.redis.prefix}:`;
-}
-
 /** The guards (breaker + rate budget) of every remote provider, built from config. */
 @Injectable()
 export class ProviderGuards {
@@ -31,7 +26,8 @@ export class ProviderGuards {
   private readonly guards = new Map<string, ProviderGuard>();
 
   constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
-    const keyPrefix = guardKeyPrefix(config);
+    // Breakers and budgets live inside the deployment's Redis prefix.
+    const keyPrefix = `${config.redis.prefix}:`;
     const { breaker: b, rateLimit: r } = config;
     for (const name of GUARDED_PROVIDERS) {
       const breaker = new CircuitBreaker(redis, {
@@ -53,11 +49,7 @@ export class ProviderGuards {
     }
   }
 
-  /** The guard in front of a provider; undefined for the offline provider. */
-  forProvider(provider: ProviderName): ProviderGuard | undefined {
-    return this.guards.get(provider);
-  }
-
+  /** The guard named `name` (the provider it stands in front of); undefined for the offline provider. */
   get(name: string): ProviderGuard | undefined {
     return this.guards.get(name);
   }

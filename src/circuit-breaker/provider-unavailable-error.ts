@@ -1,5 +1,5 @@
 import { ProviderError } from '../embeddings/providers/provider-error';
-import type { Admission } from './breaker-types';
+import { type Admission, refusalOf } from './breaker-types';
 
 /**
  * Why a provider call was not made (or, for `breaker_open` after a failure, why the caller
@@ -28,8 +28,7 @@ export class ProviderUnavailableError extends ProviderError {
   }
 
   static notAdmitted(guard: string, admission: Admission): ProviderUnavailableError {
-    const reason: UnavailableReason = admission.forced === 'open' ? 'breaker_forced_open' : admission.state === 'half_open' ? 'breaker_half_open' : 'breaker_open';
-    const why = reason === 'breaker_forced_open' ? 'forced open' : reason === 'breaker_half_open' ? 'half-open, probe in flight' : 'open';
+    const { reason, why } = refusalOf(admission);
     return new ProviderUnavailableError(guard, reason, admission.retryInMs, `the ${guard} circuit breaker is ${why}; retry in ${admission.retryInMs} ms`);
   }
 }

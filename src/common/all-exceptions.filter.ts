@@ -44,12 +44,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request & { id?: string }>();
     const response = http.getResponse<Response>();
-    const { status, message, details, context } = this.describe(exception);
+    const dependencyDown = isDependencyDown(exception);
+    const { status, message, details, context } = this.describe(exception, dependencyDown);
     if (status >= 500) {
       this.logger.error({ err: exception, path: request.path }, 'request failed');
     }
     const retryAfterMs =
-      exception instanceof ServiceUnavailableError ? exception.retryAfterMs : isDependencyDown(exception) ? DEPENDENCY_RETRY_MS : undefined;
+      exception instanceof ServiceUnavailableError ? exception.retryAfterMs : dependencyDown ? DEPENDENCY_RETRY_MS : undefined;
     if (retryAfterMs !== undefined) response.setHeader('Retry-After', Math.max(1, Math.ceil(retryAfterMs / 1000)).toString());
     const body: ErrorResponseDto = {
       statusCode: status,
@@ -62,7 +63,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
-  private describe(exception: unknown): {
+  private describe(exception: unknown, dependencyDown: boolean): {
     status: number;
     message: string;
     details?: FieldProblemDto[];
@@ -82,7 +83,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status: HttpStatus.BAD_REQUEST, message: `invalid input: ${CLIENT_DATA_ERRORS[code]}` };
       }
     }
-    if (isDependencyDown(exception)) {
+    if (dependencyDown) {
       return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'PostgreSQL or Redis is unreachable; try again shortly' };
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error' };

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { checkedInt } from '../embeddings/vector-sql';
-import { fromVectorSend, fromVectorSendRows } from './binary-vectors';
+import { fromVectorSend, fromVectorSendRows } from '../embeddings/binary-vectors';
 import type { VectorEntry } from './near-duplicate-pairs';
 
 /** Rows per FETCH: large enough that round trips do not matter, small enough to stream (~25 MB at 1536 dimensions). */

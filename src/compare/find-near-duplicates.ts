@@ -31,3 +31,16 @@ export async function findNearDuplicates<Id extends EntryId>(
   const index = await NearDuplicateIndex.build(entries, progressSlice(options, 0, BUILD_SHARE));
   return index.findPairs({ ...progressSlice(options, BUILD_SHARE, 1), threshold, limit: options.limit });
 }
+
+/**
+ * At most `limit` pairs (as findNearDuplicates) and whether more were found: it asks for
+ * one more than `limit`, which tells whether pairs were cut.
+ */
+export async function findNearDuplicatesUpTo<Id extends EntryId>(
+  entries: readonly VectorEntry<Id>[],
+  options: FindNearDuplicatesOptions & { limit: number },
+): Promise<{ pairs: NearDuplicatePair<Id>[]; truncated: boolean }> {
+  const found = await findNearDuplicates(entries, { ...options, limit: options.limit + 1 });
+  const truncated = found.length > options.limit;
+  return { pairs: truncated ? found.slice(0, options.limit) : found, truncated };
+}

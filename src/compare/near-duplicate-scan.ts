@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingVectors } from './embedding-vectors';
-import { findNearDuplicates } from './find-near-duplicates';
+import { findNearDuplicatesUpTo } from './find-near-duplicates';
 import { groupIntoClusters } from './near-duplicate-clusters';
 import type { CompareRun } from './runs/compare-runs';
 import type { RunOutcome } from './runs/background-runs';
@@ -48,15 +48,12 @@ export class NearDuplicateScan {
     const loadSeconds = seconds(started);
 
     started = performance.now();
-    const found = await findNearDuplicates(entries, {
+    const { pairs, truncated } = await findNearDuplicatesUpTo(entries, {
       threshold,
-      // One more than asked tells whether pairs were cut.
-      limit: limit + 1,
+      limit,
       signal,
       onProgress: (fraction) => report(LOAD_SHARE + (SEARCH_END - LOAD_SHARE) * fraction, 'searching'),
     });
-    const truncated = found.length > limit;
-    const pairs = truncated ? found.slice(0, limit) : found;
     const clusters = groupIntoClusters(pairs);
     const scanSeconds = seconds(started);
     report(SEARCH_END, 'storing');

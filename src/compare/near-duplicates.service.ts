@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingVectors } from './embedding-vectors';
-import { findNearDuplicates } from './find-near-duplicates';
+import { findNearDuplicatesUpTo } from './find-near-duplicates';
 import { groupIntoClusters } from './near-duplicate-clusters';
 import { DEFAULT_THRESHOLD, type NearDuplicatePair } from './near-duplicate-pairs';
 import type { ScanParameters } from './near-duplicate-scan';
@@ -81,9 +81,7 @@ export class NearDuplicatesService {
     }
 
     const entries = await this.vectors.loadCurrent(model, { category: query.category });
-    const found = await findNearDuplicates(entries, { threshold, limit: IN_REQUEST_MAX_PAIRS + 1 });
-    const truncated = found.length > IN_REQUEST_MAX_PAIRS;
-    const kept = truncated ? found.slice(0, IN_REQUEST_MAX_PAIRS) : found;
+    const { pairs: kept, truncated } = await findNearDuplicatesUpTo(entries, { threshold, limit: IN_REQUEST_MAX_PAIRS });
     const answer: InRequestNearDuplicates = {
       mode: 'in-request',
       model: model.name,

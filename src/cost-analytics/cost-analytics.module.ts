@@ -43,6 +43,6 @@ import { UsageLedgerService } from './usage-ledger.service';
     CostAlertScheduler,
     DashboardAssets,
   ],
-  exports: [UsageLedgerService, BudgetGate, ModelPricesService, CostReportService],
+  exports: [UsageLedgerService, BudgetGate],
 })
 export class CostAnalyticsModule {}

@@ -47,7 +47,7 @@ export class EmbeddingClient {
       throw new ProviderError('permanent', `input has ${tooLong.tokens} tokens; ${model.name} takes at most ${model.maxInputTokens}`);
     }
     const provider = this.providers.for(model);
-    const guard = this.guards.forProvider(model.provider);
+    const guard = this.guards.get(model.provider);
     const limits = {
       maxInputs: API_LIMITS.maxInputsPerRequest,
       maxTokens: Math.min(API_LIMITS.maxTokensPerRequest, this.config.queue.batchMaxTokens, guard?.maxRequestTokens ?? Infinity),

@@ -4,7 +4,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { badRequest, conflict, notFound } from '../common/http-errors';
 import { EmbeddingModelEntity } from './embedding-model.entity';
-import { checkedInt, hnswIndexName, hnswIndexSql, MAX_INDEXED_DIMENSIONS } from './vector-sql';
+import { hnswIndexName, hnswIndexSql, MAX_INDEXED_DIMENSIONS } from './vector-sql';
 
 export interface RegisterModelInput {
   name: string;
@@ -99,18 +99,10 @@ export class EmbeddingModelsService {
       `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
       [hnswIndexName(model)],
     );
-    if (rows.length > 0 && !rows[0].valid) await this.db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${hnswIndexName(model)}`);
-    if (rows.length === 0 || !rows[0].valid) await this.ensureIndex(model);
-  }
-
-  /** Deletes up to `limit` of a model's embeddings (a cleanup in bounded steps); returns how many. */
-  async deleteEmbeddings(modelId: number, limit: number): Promise<number> {
-    const [, deleted]: [unknown, number] = await this.db.query(
-      `DELETE FROM embeddings WHERE model_id = $1
-         AND qa_pair_id IN (SELECT qa_pair_id FROM embeddings WHERE model_id = $1 LIMIT ${checkedInt(limit)})`,
-      [modelId],
-    );
-    return deleted;
+    const index = rows[0];
+    if (index?.valid) return;
+    if (index) await this.db.query(`DROP INDEX CONCURRENTLY IF EXISTS ${hnswIndexName(model)}`);
+    await this.ensureIndex(model);
   }
 
   /**
@@ -134,5 +126,10 @@ export class EmbeddingModelsService {
     });
     if (model.provider === 'offline') this.logger.warn(`search runs on ${model.name}: offline, not semantic`);
     return model;
+  }
+
+  /** Every model's name, by id. */
+  async namesById(): Promise<Map<number, string>> {
+    return new Map((await this.list()).map((model) => [model.id, model.name]));
   }
 }

@@ -140,6 +140,16 @@ export class EmbeddingStore {
     return rows.map((r) => ({ id: r.id, contentHash: r.content_hash, hasOlder: r.has_older }));
   }
 
+  /** Deletes up to `limit` of a model's embeddings (a cleanup in bounded steps); returns how many. */
+  async deleteEmbeddings(modelId: number, limit: number): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.db.query(
+      `DELETE FROM embeddings WHERE model_id = $1
+         AND qa_pair_id IN (SELECT qa_pair_id FROM embeddings WHERE model_id = $1 LIMIT ${checkedInt(limit)})`,
+      [modelId],
+    );
+    return deleted;
+  }
+
   /** Embedded / total counts under a model, for progress and stats. */
   async coverage(modelId: number): Promise<{ total: number; embedded: number }> {
     const [row]: Array<{ total: string; embedded: string }> = await this.db.query(

@@ -30,10 +30,6 @@ export function toVectorLiteral(vector: ArrayLike<number>): string {
   return pgvector.toSql(Array.from(vector)) as string;
 }
 
-export function fromVectorLiteral(literal: string): Float32Array {
-  return Float32Array.from(pgvector.fromSql(literal) as number[]);
-}
-
 /** Integers we splice into SQL (model ids, dimensions) are checked, never trusted. */
 export function checkedInt(value: number): number {
   if (!Number.isSafeInteger(value) || value < 0) throw new Error(`not a SQL-safe integer: ${value}`);

@@ -6,6 +6,7 @@ import { EmbeddingStore } from '../embeddings/embedding-store';
 import { type MigrationCounts, MigrationCoverage } from './migration-coverage';
 import { MigrationJobs } from './migration-jobs';
 import { MigrationRecords } from './migration-records';
+import { losingSide } from './migration-state';
 import type { ModelMigrationEntity } from './model-migration.entity';
 import { ModelSwitch } from './model-switch';
 import { NeighbourComparer } from './neighbour-comparison';
@@ -157,7 +158,7 @@ export class MigrationBackfill {
   }
 
   private async cleanupStep(migration: ModelMigrationEntity): Promise<void> {
-    const loser = await this.models.getById(migration.state === 'cut_over' ? migration.fromModelId : migration.toModelId);
+    const loser = await this.models.getById(losingSide(migration.state, migration.fromModelId, migration.toModelId));
     if (loser.isActive || loser.keepCurrent) {
       await this.records.update(migration.id, { cleanupRequestedAt: null, reason: `cleanup stopped: ${loser.name} is in use again` });
       return;
@@ -165,7 +166,7 @@ export class MigrationBackfill {
     // Jobs still running for a stopped migration would write vectors behind the deletion: let them end first.
     const running = await this.jobs.settle(migration.id, loser);
     if (running.length > 0 && (await this.jobs.dropLost(migration.id, running)).length > 0) return;
-    if ((await this.models.deleteEmbeddings(loser.id, CLEANUP_STEP)) === 0) {
+    if ((await this.store.deleteEmbeddings(loser.id, CLEANUP_STEP)) === 0) {
       await this.records.update(migration.id, { cleanedAt: () => 'now()' });
       await this.jobs.forget(migration.id);
     }

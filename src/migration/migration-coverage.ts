@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { checkedInt, fromVectorLiteral } from '../embeddings/vector-sql';
+import { fromVectorSend } from '../embeddings/binary-vectors';
+import { checkedInt } from '../embeddings/vector-sql';
 
 /** A pair whose current content has no embedding under the target model yet. */
 export interface PairToMigrate {
@@ -131,18 +132,18 @@ export class MigrationCoverage {
   /** A random sample of pairs embedded (current content) under both models, with both vectors. */
   async sample(fromId: number, toId: number, size: number): Promise<SampledPair[]> {
     // Ids first, vectors only for the chosen few: sorting the join with vectors would detoast them all.
-    const rows: Array<{ id: string; source: string; target: string }> = await this.db.query(
+    const rows: Array<{ id: string; source: Buffer; target: Buffer }> = await this.db.query(
       `WITH chosen AS (
          SELECT q.id FROM qa_pairs q
          JOIN embeddings o ON o.qa_pair_id = q.id AND o.model_id = $1 AND o.content_hash = q.content_hash
          JOIN embeddings n ON n.qa_pair_id = q.id AND n.model_id = $2 AND n.content_hash = q.content_hash
          ORDER BY random() LIMIT $3)
-       SELECT c.id, o.embedding::text AS source, n.embedding::text AS target
+       SELECT c.id, vector_send(o.embedding) AS source, vector_send(n.embedding) AS target
        FROM chosen c
        JOIN embeddings o ON o.qa_pair_id = c.id AND o.model_id = $1
        JOIN embeddings n ON n.qa_pair_id = c.id AND n.model_id = $2`,
       [fromId, toId, size],
     );
-    return rows.map((r) => ({ qaPairId: r.id, source: fromVectorLiteral(r.source), target: fromVectorLiteral(r.target) }));
+    return rows.map((r) => ({ qaPairId: r.id, source: fromVectorSend(r.source), target: fromVectorSend(r.target) }));
   }
 }

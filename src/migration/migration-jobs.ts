@@ -1,14 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'bull';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { PRIORITY } from '../queue/embedding-job';
+import { type EmbeddingJobData, PRIORITY, qaPairIdOfJobId } from '../queue/embedding-job';
 import { EmbeddingQueue } from '../queue/embedding-queue.service';
 import { MigrationCoverage } from './migration-coverage';
 import { MigrationWindow } from './migration-window';
-
-/** A job id is `pairId:model:hash16`, and a pair id is a 36-character UUID. */
-function pairIdOf(jobId: string): string {
-  return jobId.slice(0, 36);
-}
 
 const LOOKUP_CHUNK = 100;
 
@@ -46,8 +42,8 @@ export class MigrationJobs {
   async settle(migrationId: string, to: EmbeddingModelEntity): Promise<string[]> {
     const jobIds = await this.window.jobIds(migrationId);
     if (jobIds.length === 0) return [];
-    const settled = await this.coverage.settledPairs(to.id, jobIds.map(pairIdOf));
-    const done = jobIds.filter((jobId) => settled.has(pairIdOf(jobId)));
+    const settled = await this.coverage.settledPairs(to.id, jobIds.map(qaPairIdOfJobId));
+    const done = jobIds.filter((jobId) => settled.has(qaPairIdOfJobId(jobId)));
     await this.window.remove(migrationId, done);
     const doneSet = new Set(done);
     return jobIds.filter((jobId) => !doneSet.has(jobId));
@@ -59,11 +55,9 @@ export class MigrationJobs {
    */
   async dropLost(migrationId: string, jobIds: string[]): Promise<string[]> {
     const lost: string[] = [];
-    for (let i = 0; i < jobIds.length; i += LOOKUP_CHUNK) {
-      const chunk = jobIds.slice(i, i + LOOKUP_CHUNK);
-      const jobs = await Promise.all(chunk.map((id) => this.queue.getJob(id)));
-      chunk.forEach((id, k) => jobs[k] === null && lost.push(id));
-    }
+    await this.forEachJob(jobIds, (id, job) => {
+      if (job === null) lost.push(id);
+    });
     await this.window.remove(migrationId, lost);
     const lostSet = new Set(lost);
     return jobIds.filter((id) => !lostSet.has(id));
@@ -76,17 +70,11 @@ export class MigrationJobs {
   async withdraw(migrationId: string): Promise<number> {
     const jobIds = await this.window.jobIds(migrationId);
     const removed: string[] = [];
-    for (let i = 0; i < jobIds.length; i += LOOKUP_CHUNK) {
-      const chunk = jobIds.slice(i, i + LOOKUP_CHUNK);
-      await Promise.all(
-        chunk.map(async (id) => {
-          const job = await this.queue.getJob(id);
-          if (!job) return removed.push(id);
-          // Bull refuses to remove a job a worker holds the lock of: that one runs to its end.
-          if (await job.remove().then(() => true, () => false)) removed.push(id);
-        }),
-      );
-    }
+    await this.forEachJob(jobIds, async (id, job) => {
+      if (!job) return removed.push(id);
+      // Bull refuses to remove a job a worker holds the lock of: that one runs to its end.
+      if (await job.remove().then(() => true, () => false)) removed.push(id);
+    });
     await this.window.remove(migrationId, removed);
     if (removed.length > 0) this.logger.log({ migrationId, removed: removed.length }, 'withdrew queued migration jobs');
     return removed.length;
@@ -94,5 +82,13 @@ export class MigrationJobs {
 
   async forget(migrationId: string): Promise<void> {
     await this.window.clear(migrationId);
+  }
+
+  /** Looks the jobs up in Bull, LOOKUP_CHUNK at a time, and hands each id its job (null if Bull has none). */
+  private async forEachJob(jobIds: string[], visit: (id: string, job: Job<EmbeddingJobData> | null) => unknown): Promise<void> {
+    for (let i = 0; i < jobIds.length; i += LOOKUP_CHUNK) {
+      const chunk = jobIds.slice(i, i + LOOKUP_CHUNK);
+      await Promise.all(chunk.map(async (id) => visit(id, await this.queue.getJob(id))));
+    }
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, In, IsNull, Not, QueryFailedError, type Repository } from 'typeorm';
+import { type DataSource, type EntityManager, In, IsNull, Not, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { conflict, notFound } from '../common/http-errors';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../common/pg-errors';
 import { IN_PROGRESS_STATES, type MigrationState } from './migration-state';
 import type { MigrationEstimate } from './migration-types';
 import { ModelMigrationEntity } from './model-migration.entity';
@@ -21,8 +22,6 @@ export interface NewMigration {
 }
 
 type MigrationPatch = QueryDeepPartialEntity<ModelMigrationEntity>;
-
-const UNIQUE_VIOLATION = '23505';
 
 /** The model_migrations table: every read and write of migration records. */
 @Injectable()
@@ -44,7 +43,7 @@ export class MigrationRecords {
       );
       return (await tx.findOneBy(ModelMigrationEntity, { id: row.id }))!;
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (pgErrorCode(error) === UNIQUE_VIOLATION) {
         const existing = await this.db.manager.findOneBy(ModelMigrationEntity, {
           fromModelId: input.fromModelId,
           toModelId: input.toModelId,

@@ -22,10 +22,14 @@ export const SETTLED_STATES: readonly MigrationState[] = ['ready', 'cut_over', '
 /** States whose losing model's vectors may be deleted. */
 export const CLEANABLE_STATES: readonly MigrationState[] = ['cut_over', 'rolled_back', 'cancelled', 'failed'];
 
-export function isInProgress(state: MigrationState): boolean {
-  return IN_PROGRESS_STATES.includes(state);
-}
-
 export function isSettled(state: MigrationState): boolean {
   return SETTLED_STATES.includes(state);
+}
+
+/**
+ * Of a migration's two models (or their ids), the one whose vectors a cleanup deletes:
+ * the source after a cutover, the target otherwise.
+ */
+export function losingSide<T>(state: MigrationState, from: T, to: T): T {
+  return state === 'cut_over' ? from : to;
 }

@@ -7,6 +7,7 @@ import type { Response } from 'express';
 import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { uuidParam } from '../common/http-errors';
+import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { MigrationEstimateDto } from './dto/migration-estimate.dto';
 import { MigrationDto, MigrationEventDto, MigrationPageDto, PairsToMigratePageDto } from './dto/migration.dto';
 import { CompareRequestDto, ListMigrationsQueryDto, MigrationModelsDto, PairsToMigrateQueryDto, StartMigrationDto } from './dto/migration-request.dto';
@@ -23,7 +24,10 @@ const EVENTS_POLL_MS = 1_000;
 export class MigrationController {
   private readonly logger = new Logger(MigrationController.name);
 
-  constructor(private readonly migrations: MigrationService) {}
+  constructor(
+    private readonly migrations: MigrationService,
+    private readonly models: EmbeddingModelsService,
+  ) {}
 
   @Post('estimate')
   @HttpCode(200)
@@ -74,7 +78,7 @@ export class MigrationController {
   @ApiOkResponse({ type: MigrationPageDto })
   async list(@Query() query: ListMigrationsQueryDto): Promise<MigrationPageDto> {
     const page = await this.migrations.list(query.limit, query.offset, query.state);
-    const names = await this.migrations.modelNames();
+    const names = await this.models.namesById();
     return { total: page.total, limit: query.limit, offset: query.offset, items: page.items.map((m) => MigrationDto.fromRecord(m, names)) };
   }
 
@@ -200,6 +204,6 @@ export class MigrationController {
   }
 
   private async dto(migration: ModelMigrationEntity): Promise<MigrationDto> {
-    return MigrationDto.fromRecord(migration, await this.migrations.modelNames());
+    return MigrationDto.fromRecord(migration, await this.models.namesById());
   }
 }

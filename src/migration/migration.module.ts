@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { QueueModule } from '../queue/queue.module';
 import { Reconciler } from '../queue/reconciler.service';
-import { ThroughputCounter } from '../queue/throughput-counter';
 import { MigrationBackfill } from './migration-backfill';
 import { MigrationController } from './migration.controller';
 import { MigrationCoverage } from './migration-coverage';
@@ -31,8 +30,6 @@ import { NeighbourComparer } from './neighbour-comparison';
     MigrationDriver,
     ModelSwitch,
     NeighbourComparer,
-    // Reads the workers' shared throughput counter in Redis, for the estimate's ETA.
-    ThroughputCounter,
   ],
   exports: [MigrationService],
 })

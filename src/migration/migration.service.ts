@@ -197,10 +197,6 @@ export class MigrationService {
     return comparison;
   }
 
-  async modelNames(): Promise<Map<number, string>> {
-    return new Map((await this.models.list()).map((model) => [model.id, model.name]));
-  }
-
   private async modelPair(fromModel: string, toModel: string): Promise<[EmbeddingModelEntity, EmbeddingModelEntity]> {
     const [from, to] = await Promise.all([this.models.getByName(fromModel), this.models.getByName(toModel)]);
     if (from.id === to.id) throw conflict('fromModel and toModel are the same model', { model: from.name });

@@ -6,7 +6,7 @@ import { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { MigrationCoverage } from './migration-coverage';
 import { MigrationRecords } from './migration-records';
-import type { MigrationState } from './migration-state';
+import { CLEANABLE_STATES, IN_PROGRESS_STATES, losingSide, type MigrationState } from './migration-state';
 import type { ModelMigrationEntity } from './model-migration.entity';
 
 /**
@@ -69,9 +69,9 @@ export class ModelSwitch {
   async end(id: string, state: Extract<MigrationState, 'cancelled' | 'failed'>, reason: string): Promise<ModelMigrationEntity> {
     return this.db.transaction(async (tx) => {
       const migration = await this.records.lock(tx, id);
-      const from = state === 'failed' ? ['running'] : ['running', 'paused', 'ready'];
+      const from: readonly MigrationState[] = state === 'failed' ? ['running'] : IN_PROGRESS_STATES;
       if (!from.includes(migration.state)) {
-        throw conflict(`migration is ${migration.state}; it cannot be ${state === 'failed' ? 'failed' : 'cancelled'}`, { state: migration.state });
+        throw conflict(`migration is ${migration.state}; it cannot be ${state}`, { state: migration.state });
       }
       await this.lockModels(tx, migration);
       await this.records.update(id, { state, reason, endedAt: () => 'now()', cursor: null }, tx);
@@ -84,12 +84,12 @@ export class ModelSwitch {
   async requestCleanup(id: string): Promise<ModelMigrationEntity> {
     return this.db.transaction(async (tx) => {
       const migration = await this.records.lock(tx, id);
-      if (!['cut_over', 'rolled_back', 'cancelled', 'failed'].includes(migration.state)) {
+      if (!CLEANABLE_STATES.includes(migration.state)) {
         throw conflict(`migration is ${migration.state}; clean up after a cutover, rollback, cancel or failure`, { state: migration.state });
       }
       if (migration.cleanupRequestedAt) throw conflict('cleanup was already requested', { cleanupRequestedAt: migration.cleanupRequestedAt });
       const [from, to] = await this.lockModels(tx, migration);
-      const loser = migration.state === 'cut_over' ? from : to;
+      const loser = losingSide(migration.state, from, to);
       if (loser.isActive) throw conflict(`${loser.name} is the active model; its vectors serve search`);
       if (await this.records.modelInUse(tx, loser.id, id)) {
         throw conflict(`another migration still needs the ${loser.name} vectors`);

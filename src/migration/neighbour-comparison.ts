@@ -31,7 +31,8 @@ export class NeighbourComparer {
       const listed = Math.max(before.size, after.size);
       overlaps.push({ qaPairId: pair.qaPairId, overlap: listed === 0 ? 1 : shared / listed });
     }
-    const sorted = overlaps.map((o) => o.overlap).sort((a, b) => a - b);
+    overlaps.sort((a, b) => a.overlap - b.overlap);
+    const sorted = overlaps.map((o) => o.overlap);
     const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
     return {
       k: K,
@@ -42,7 +43,7 @@ export class NeighbourComparer {
       minOverlap: round(sorted[0] ?? 0),
       targetCoverage: round(counts.total === 0 ? 1 : counts.completed / counts.total),
       computedAt: new Date().toISOString(),
-      lowest: [...overlaps].sort((a, b) => a.overlap - b.overlap).slice(0, LOWEST_SHOWN).map((o) => ({ ...o, overlap: round(o.overlap) })),
+      lowest: overlaps.slice(0, LOWEST_SHOWN).map((o) => ({ ...o, overlap: round(o.overlap) })),
     };
   }
 

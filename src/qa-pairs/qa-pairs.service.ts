@@ -7,7 +7,7 @@ import type { UsagePurpose } from '../cost-analytics/usage-purpose';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import { countTokens } from '../embeddings/tokenizer';
-import { PRIORITY } from '../queue/embedding-job';
+import { PRIORITY, qaPairIdOfJobId } from '../queue/embedding-job';
 import { EmbeddingQueue } from '../queue/embedding-queue.service';
 import type { CreateQaPairDto, ListQaPairsQueryDto, QaPairDto, UpdateQaPairDto } from './dto/qa-pair.dto';
 import { QaPairEntity } from './qa-pair.entity';
@@ -118,7 +118,7 @@ export class QaPairsService {
       })),
     );
     const result = await this.queue.enqueueMany(requests);
-    const queuedIds = new Set(result.jobIds.map((jobId) => jobId.split(':')[0]));
+    const queuedIds = new Set(result.jobIds.map(qaPairIdOfJobId));
     return { failedIds: new Set(pairs.filter((pair) => !queuedIds.has(pair.id)).map((pair) => pair.id)) };
   }
 

@@ -45,6 +45,11 @@ export function embeddingJobId(qaPairId: string, model: string, contentHash: str
   return `${qaPairId}:${model}:${contentHash.slice(0, 16)}`;
 }
 
+/** The pair id an embeddingJobId starts with: a pair id is a 36-character UUID. */
+export function qaPairIdOfJobId(jobId: string): string {
+  return jobId.slice(0, 36);
+}
+
 /** Bull runs priority 1 first; ours runs 100 first. */
 export function toBullPriority(priority: number): number {
   if (!Number.isInteger(priority) || priority < 1 || priority > 100) {

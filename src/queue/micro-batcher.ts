@@ -37,8 +37,8 @@ interface Pending<T, R> {
  */
 export class MicroBatcher<T, R> {
   private readonly pending = new Map<string, Pending<T, R>[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly firstAt = new Map<string, number>();
+  /** Per key with items waiting: when the batch's first item came, and its flush timer. */
+  private readonly batches = new Map<string, { firstAt: number; timer: NodeJS.Timeout }>();
   private outstanding = 0;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -64,21 +64,23 @@ export class MicroBatcher<T, R> {
 
   private armTimer(key: string): void {
     const now = performance.now();
-    if (!this.firstAt.has(key)) this.firstAt.set(key, now);
-    const deadline = this.firstAt.get(key)! + this.options.maxWaitMs;
-    clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => void this.onQuiet(key), Math.max(0, Math.min(this.options.quietMs, deadline - now))));
+    const batch = this.batches.get(key);
+    const firstAt = batch?.firstAt ?? now;
+    clearTimeout(batch?.timer);
+    const deadline = firstAt + this.options.maxWaitMs;
+    const timer = setTimeout(() => void this.onQuiet(key), Math.max(0, Math.min(this.options.quietMs, deadline - now)));
+    this.batches.set(key, { firstAt, timer });
   }
 
   private async onQuiet(key: string): Promise<void> {
-    const first = this.firstAt.get(key);
+    const first = this.batches.get(key)?.firstAt;
     const hasBacklog = this.options.hasBacklog;
     if (first !== undefined && hasBacklog && performance.now() - first < this.options.maxWaitMs) {
       const waiting = await hasBacklog().catch(() => false);
       // Re-check: the batch may have been flushed (full) while we asked.
-      if (waiting && this.firstAt.get(key) === first) return this.armTimer(key);
+      if (waiting && this.batches.get(key)?.firstAt === first) return this.armTimer(key);
     }
-    if (this.firstAt.get(key) === first) this.flushKey(key);
+    if (this.batches.get(key)?.firstAt === first) this.flushKey(key);
   }
 
   private flushAll(): void {
@@ -86,10 +88,8 @@ export class MicroBatcher<T, R> {
   }
 
   private flushKey(key: string): void {
-    const timer = this.timers.get(key);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(key);
-    this.firstAt.delete(key);
+    clearTimeout(this.batches.get(key)?.timer);
+    this.batches.delete(key);
     const queue = this.pending.get(key);
     if (!queue || queue.length === 0) return;
     const batch = queue.splice(0, this.options.maxSize);

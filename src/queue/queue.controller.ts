@@ -62,7 +62,7 @@ export class DeadLettersController {
   async list(@Query() query: DeadLetterListQueryDto): Promise<DeadLetterPageDto> {
     const { limit, offset, ...filter } = query;
     const page = await this.deadLetters.list(filter, limit, offset);
-    const names = await this.modelNames();
+    const names = await this.models.namesById();
     return { total: page.total, items: page.items.map((letter) => DeadLetterDto.from(letter, names.get(letter.modelId) ?? '')) };
   }
 
@@ -72,7 +72,7 @@ export class DeadLettersController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async get(@Param('id', uuidParam()) id: string): Promise<DeadLetterDto> {
     const letter = await this.deadLetters.get(id);
-    return DeadLetterDto.from(letter, (await this.modelNames()).get(letter.modelId) ?? '');
+    return DeadLetterDto.from(letter, (await this.models.namesById()).get(letter.modelId) ?? '');
   }
 
   @Post(':id/replay')
@@ -102,10 +102,6 @@ export class DeadLettersController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async discard(@Param('id', uuidParam()) id: string): Promise<DeadLetterDto> {
     const letter = await this.deadLetters.discard(id);
-    return DeadLetterDto.from(letter, (await this.modelNames()).get(letter.modelId) ?? '');
-  }
-
-  private async modelNames(): Promise<Map<number, string>> {
-    return new Map((await this.models.list()).map((model) => [model.id, model.name]));
+    return DeadLetterDto.from(letter, (await this.models.namesById()).get(letter.modelId) ?? '');
   }
 }

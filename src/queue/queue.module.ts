@@ -60,6 +60,6 @@ import { ThroughputCounter } from './throughput-counter';
     ThroughputCounter,
     Reconciler,
   ],
-  exports: [EmbeddingQueue, DeadLettersService, Reconciler, QueueStatsService],
+  exports: [EmbeddingQueue, DeadLettersService, Reconciler, QueueStatsService, ThroughputCounter],
 })
 export class QueueModule {}

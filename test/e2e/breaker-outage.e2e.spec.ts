@@ -1,9 +1,7 @@
 import type { Job } from 'bull';
-import type { DataSource } from 'typeorm';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { waitFor } from '../support/test-app';
+import { countRows, useTestApp } from '../support/test-context';
 
 const PAIRS = 400;
 const BATCH = 10;
@@ -24,63 +22,50 @@ interface Transition {
  * spends an attempt while it is open, and the ingest finishes by itself after recovery.
  */
 describe('a provider outage during an ingest', () => {
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let app: TestApp;
-  let db: DataSource;
-  const failedAttempts: Array<{ at: number; jobId: string }> = [];
-
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    // Slow enough that the outage starts with most of the ingest still to do.
-    fake.configure({ latency: { ms: 100 } });
-    environment = await createTestEnvironment({
-      ...fakeProviderEnv(fake),
+  const t = useTestApp({
+    env: {
       BREAKER_FAILURE_THRESHOLD: String(FAILURE_THRESHOLD),
       BREAKER_RECOVERY_TIMEOUT_MS: '2000',
       QUEUE_BATCH_MAX_INPUTS: String(BATCH),
       QUEUE_CONCURRENCY: String(2 * BATCH),
       QUEUE_MAX_ATTEMPTS: '3',
-    });
-    app = await TestApp.start(environment);
-    db = await openDatabase(environment.databaseUrl);
-    app.get(EmbeddingQueue).bull.on('failed', (job: Job) => failedAttempts.push({ at: Date.now(), jobId: String(job.id) }));
+    },
+  });
+  const failedAttempts: Array<{ at: number; jobId: string }> = [];
+
+  beforeAll(() => {
+    // Slow enough that the outage starts with most of the ingest still to do.
+    t.fake.configure({ latency: { ms: 100 } });
+    t.app.get(EmbeddingQueue).bull.on('failed', (job: Job) => failedAttempts.push({ at: Date.now(), jobId: String(job.id) }));
   });
 
-  afterAll(async () => {
-    await db?.destroy();
-    await app?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
-  });
-
-  const embedded = async () => Number((await db.query(`SELECT count(*) AS n FROM embeddings`))[0].n);
-  const deadLetters = async () => Number((await db.query(`SELECT count(*) AS n FROM dead_letters`))[0].n);
-  const breaker = async () => (await app.request('GET', '/api/v1/circuit-breakers/openai')).body;
+  const embedded = () => countRows(t.db, `SELECT count(*) AS n FROM embeddings`);
+  const deadLetters = () => countRows(t.db, `SELECT count(*) AS n FROM dead_letters`);
+  const breaker = async () => (await t.app.request('GET', '/api/v1/circuit-breakers/openai')).body;
 
   it('sends only probes while open, dead-letters nothing and embeds every pair after recovery', async () => {
     const items = Array.from({ length: PAIRS }, (_, i) => ({
       question: `Outage question ${i} about subject ${i % 23}?`,
       answer: `Answer ${i}: it depends on clause ${i % 7}.`,
     }));
-    expect((await app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
+    expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     await waitFor(async () => (await embedded()) >= 40, 20_000);
 
     const outageStart = Date.now();
-    fake.configure({ outage: true });
+    t.fake.configure({ outage: true });
     await waitFor(async () => (await breaker()).state === 'open', 10_000);
     const embeddedAtOpen = await embedded();
     expect(embeddedAtOpen).toBeLessThan(PAIRS / 2);
 
     // Halfway through: the workers hold their jobs instead of failing them.
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS / 2));
-    const metrics = (await app.request('GET', '/metrics')).body as string;
+    const metrics = (await t.app.request('GET', '/metrics')).body as string;
     expect(Number(/^embsvc_embedding_jobs_held (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/embsvc_embedding_jobs_deferred_total\{reason="breaker_open"\} [1-9]/);
     expect(await deadLetters()).toBe(0);
 
     await new Promise((resolve) => setTimeout(resolve, outageStart + OUTAGE_MS - Date.now()));
-    fake.configure({ outage: false });
+    t.fake.configure({ outage: false });
     const outageEnd = Date.now();
 
     await waitFor(async () => (await embedded()) === PAIRS, 60_000, 200);
@@ -88,7 +73,7 @@ describe('a provider outage during an ingest', () => {
     expect((await breaker()).state).toBe('closed');
 
     // The breaker's periods, from its history (Redis clock; same machine as the fake's clock).
-    const history = ((await app.request('GET', '/api/v1/circuit-breakers/openai/history')).body as Transition[]).reverse();
+    const history = ((await t.app.request('GET', '/api/v1/circuit-breakers/openai/history')).body as Transition[]).reverse();
     const openedAt = Date.parse(history.find((t) => t.to === 'open')!.at);
     const closedAt = Date.parse(history.filter((t) => t.to === 'closed').at(-1)!.at);
     expect(openedAt).toBeGreaterThanOrEqual(outageStart);
@@ -100,7 +85,7 @@ describe('a provider outage during an ingest', () => {
     expect(halfOpenPeriods.length).toBeGreaterThanOrEqual(OUTAGE_MS / 2000 / 2);
 
     // While open, the fake saw only probes: each inside a half-open period, one per period.
-    const whileOpen = fake
+    const whileOpen = t.fake
       .stats()
       .recent.map((request) => Date.parse(request.at))
       .filter((at) => at > openedAt + IN_FLIGHT_SLACK_MS && at <= closedAt);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
 import { LARGE_MODEL_ID, recordUsage } from '../support/cost-services';
-import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, TestApp, type TestEnvironment, USER_KEY } from '../support/test-app';
+import { ADMIN_KEY, USER_KEY } from '../support/test-app';
+import { useTestApp } from '../support/test-context';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
@@ -11,14 +12,18 @@ const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const BROWSER_TIME_ZONE = 'Asia/Kolkata';
 
 describe('cost dashboard in headless Chromium', () => {
-  let environment: TestEnvironment;
-  let app: TestApp;
   let browser: Browser;
+  // Declared before the app's hooks so that the browser is closed before the app.
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const t = useTestApp({ provider: 'offline' });
 
   beforeAll(async () => {
-    environment = await createTestEnvironment();
-    app = await TestApp.start(environment);
-    const ledger = app.get(UsageLedgerService);
+    const ledger = t.app.get(UsageLedgerService);
     const now = Date.now();
     const categories = ['billing', 'account', 'shipping'];
     for (let daysAgo = 0; daysAgo < 12; daysAgo++) {
@@ -33,16 +38,9 @@ describe('cost dashboard in headless Chromium', () => {
       { name: 'monthly total', period: 'monthly', limitUsd: '25', thresholdsPercent: [50, 80, 100] },
       { name: 'billing daily', period: 'daily', limitUsd: '0.05', category: 'billing' },
     ]) {
-      expect((await app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY })).status).toBe(201);
+      expect((await t.app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY })).status).toBe(201);
     }
-    expect((await app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY })).body.fired.length).toBeGreaterThan(0);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    if (environment) await destroyTestEnvironment(environment);
+    expect((await t.app.request('POST', '/api/v1/cost/alerts/check', { key: ADMIN_KEY })).body.fired.length).toBeGreaterThan(0);
   });
 
   it('asks for the key, then draws the API’s numbers; nothing from another origin, no CSP violation', async () => {
@@ -55,10 +53,10 @@ describe('cost dashboard in headless Chromium', () => {
     });
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('request', (request) => {
-      if (!request.url().startsWith(app.baseUrl)) foreignRequests.push(request.url());
+      if (!request.url().startsWith(t.app.baseUrl)) foreignRequests.push(request.url());
     });
 
-    await page.goto(`${app.baseUrl}/dashboard`);
+    await page.goto(`${t.app.baseUrl}/dashboard`);
     await page.waitForSelector('body[data-state="locked"]');
     await page.fill('#api-key', USER_KEY);
     await page.click('#key-form button[type="submit"]');
@@ -66,8 +64,8 @@ describe('cost dashboard in headless Chromium', () => {
 
     const end = new Intl.DateTimeFormat('en-CA', { timeZone: BROWSER_TIME_ZONE }).format(new Date());
     const start = new Date(Date.parse(`${end}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
-    const report = (await app.request('GET', `/api/v1/cost/report?start=${start}&end=${end}&timeZone=${BROWSER_TIME_ZONE}`)).body;
-    const budgets = (await app.request('GET', '/api/v1/cost/budgets')).body;
+    const report = (await t.app.request('GET', `/api/v1/cost/report?start=${start}&end=${end}&timeZone=${BROWSER_TIME_ZONE}`)).body;
+    const budgets = (await t.app.request('GET', '/api/v1/cost/budgets')).body;
     const drawn = await page.evaluate(() => {
       // Runs in the page; the test's TypeScript has no DOM types.
       const page = globalThis as any;
@@ -116,7 +114,7 @@ describe('cost dashboard in headless Chromium', () => {
     expect(drawn.alerts).toBeGreaterThan(0);
     expect(drawn.queue).toContain('waiting');
     // The breaker API belongs to another module: shown when it answers, "unavailable" otherwise.
-    const breakers = await app.request('GET', '/api/v1/circuit-breakers');
+    const breakers = await t.app.request('GET', '/api/v1/circuit-breakers');
     if (breakers.status !== 200) expect(drawn.breakers).toBe('unavailable');
 
     expect(drawn.storedKey).toBe(USER_KEY);
@@ -133,7 +131,7 @@ describe('cost dashboard in headless Chromium', () => {
   it('forgets a refused key and asks again', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${app.baseUrl}/dashboard`);
+    await page.goto(`${t.app.baseUrl}/dashboard`);
     await page.fill('#api-key', 'not-a-key');
     await page.click('#key-form button[type="submit"]');
     await page.waitForSelector('#login-error:has-text("refused")');

@@ -1,25 +1,17 @@
-import type { DataSource } from 'typeorm';
-import type { FakeOpenAI } from '../../tools/fake-openai';
-import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { embeddedUnder, ingestPairs, migrationPairs, migrationState, startMigration, untilState } from '../support/migration-test-helpers';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process';
-import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import type { ServiceProcess } from '../support/service-process';
+import { TestApp, waitFor } from '../support/test-app';
+import { countRows, useTestApp } from '../support/test-context';
 
 const SMALL = 'text-embedding-3-small';
 const ADA = 'text-embedding-ada-002';
 
 describe('migration with its worker SIGKILLed mid-way', () => {
   const PAIRS = 1500;
-  let fake: FakeOpenAI;
-  let environment: TestEnvironment;
-  let api: TestApp;
-  let db: DataSource;
-  const workers: ServiceProcess[] = [];
-
-  beforeAll(async () => {
-    fake = await startFakeProvider();
-    environment = await createTestEnvironment({
-      ...fakeProviderEnv(fake, SMALL),
+  // This process serves the API and drives the migration; the embedding happens in child workers.
+  const t = useTestApp({
+    env: {
+      ROLE: 'api,scheduler',
       MIGRATION_TICK_MS: '100',
       // A killed worker's jobs come back through Bull's stall check within seconds (not so
       // short that a busy machine's event-loop lag lets a live worker's lock lapse).
@@ -27,45 +19,38 @@ describe('migration with its worker SIGKILLed mid-way', () => {
       QUEUE_STALLED_INTERVAL_MS: '2000',
       QUEUE_CONCURRENCY: '100',
       QUEUE_BATCH_MAX_INPUTS: '50',
-    });
-    // This process serves the API and drives the migration; the embedding happens in child workers.
-    api = await TestApp.start(environment, { ROLE: 'api,scheduler' });
-    db = await openDatabase(environment.databaseUrl);
-    workers.push(await startServiceProcess({ ...environment.env, ROLE: 'worker' }));
-    await ingestPairs(api, db, migrationPairs(PAIRS, 'crash'), SMALL);
+    },
   });
+  let firstWorker: ServiceProcess;
 
-  afterAll(async () => {
-    for (const worker of workers) await worker.kill();
-    await db?.destroy();
-    await api?.close();
-    await fake?.close();
-    if (environment) await destroyTestEnvironment(environment);
+  beforeAll(async () => {
+    firstWorker = await t.startProcess();
+    await ingestPairs(t.app, t.db, migrationPairs(PAIRS, 'crash'), SMALL);
   });
 
   it('completes after the worker and the scheduler restart, and nothing is embedded twice', async () => {
-    const id = await startMigration(api, { fromModel: SMALL, toModel: ADA, batchSize: 50 });
-    await waitFor(async () => (await embeddedUnder(db, ADA)) >= PAIRS / 5, 60_000, 50);
+    const id = await startMigration(t.app, { fromModel: SMALL, toModel: ADA, batchSize: 50 });
+    await waitFor(async () => (await embeddedUnder(t.db, ADA)) >= PAIRS / 5, 60_000, 50);
 
     // Kill while batches wait at the provider (taken from the queue, not yet answered) and no
     // answered batch is between its ledger write and its upsert: a kill there would pay for that
     // batch twice, its vectors dying with the process (the batch processor's at-least-once window).
-    fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
-    const paidFor = async () =>
-      Number((await db.query(`SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id WHERE m.name = $1`, [ADA]))[0].n);
-    await waitFor(async () => fake.stats().inFlight > 0 && (await paidFor()) === (await embeddedUnder(db, ADA)), 30_000, 5);
-    await workers[0].kill();
-    expect(await embeddedUnder(db, ADA)).toBeLessThan(PAIRS);
-    expect(await migrationState(api, id)).toBe('running');
+    t.fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
+    const paidFor = () =>
+      countRows(t.db, `SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id WHERE m.name = $1`, [ADA]);
+    await waitFor(async () => t.fake.stats().inFlight > 0 && (await paidFor()) === (await embeddedUnder(t.db, ADA)), 30_000, 5);
+    await firstWorker.kill();
+    expect(await embeddedUnder(t.db, ADA)).toBeLessThan(PAIRS);
+    expect(await migrationState(t.app, id)).toBe('running');
     // The scheduler that drove it goes too: its successor carries on from the cursor in Postgres.
-    await api.close();
-    api = await TestApp.start(environment, { ROLE: 'api,scheduler' });
+    await t.app.close();
+    t.app = await TestApp.start(t.environment, { ROLE: 'api,scheduler' });
 
-    fake.configure({ latency: { ms: 0, jitterMs: 0 } });
-    workers.push(await startServiceProcess({ ...environment.env, ROLE: 'worker' }));
-    await untilState(api, id, 'cut_over');
+    t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
+    await t.startProcess();
+    await untilState(t.app, id, 'cut_over');
 
-    const [ledger] = await db.query(
+    const [ledger] = await t.db.query(
       `SELECT count(DISTINCT l.qa_pair_id) AS pairs, count(*) AS rows
        FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id
        WHERE m.name = $1 AND l.purpose = 'migration'`,
@@ -73,14 +58,14 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     );
     expect({ pairs: Number(ledger.pairs), rows: Number(ledger.rows) }).toEqual({ pairs: PAIRS, rows: PAIRS });
     // The provider answered each pair once: the killed worker's requests died unanswered.
-    expect(fake.stats().byModel[ADA]?.inputs).toBe(PAIRS);
-    const [current] = await db.query(
+    expect(t.fake.stats().byModel[ADA]?.inputs).toBe(PAIRS);
+    const [current] = await t.db.query(
       `SELECT count(*) AS n FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
        JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`,
       [ADA],
     );
     expect(Number(current.n)).toBe(PAIRS);
-    const search = await api.request('POST', '/api/v1/search', { body: { query: 'set up integration 4' } });
+    const search = await t.app.request('POST', '/api/v1/search', { body: { query: 'set up integration 4' } });
     expect(search.body.model).toBe(ADA);
   });
 });

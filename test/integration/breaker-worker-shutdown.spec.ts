@@ -6,6 +6,7 @@ import { bullRedisOptions } from '../../src/queue/bull-options';
 import type { FakeOpenAI } from '../../tools/fake-openai';
 import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { countRows } from '../support/test-context';
 import { TEST_REDIS_URL } from '../support/test-env';
 
 const PAIRS = 30;
@@ -44,7 +45,7 @@ describe('stopping a worker that holds jobs for an open breaker', () => {
     apps.push(app);
     return app;
   };
-  const count = async (table: string) => Number((await db.query(`SELECT count(*) AS n FROM ${table}`))[0].n);
+  const count = (table: string) => countRows(db, `SELECT count(*) AS n FROM ${table}`);
 
   it('postpones the held jobs under their alternate ids, and a new worker embeds everything once released', async () => {
     const first = await start();

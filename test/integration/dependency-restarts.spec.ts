@@ -6,6 +6,7 @@ import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis';
 import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';
+import { countRows, useTestApp } from '../support/test-context';
 
 /**
  * Redis and PostgreSQL restarted in the middle of an ingest (private servers, so other
@@ -30,43 +31,33 @@ describe('dependencies restarted mid-ingest', () => {
 
   describe('Redis', () => {
     let redis: PrivateRedis;
-    let environment: TestEnvironment;
-    let app: TestApp;
-    let db: DataSource;
-
     beforeAll(async () => {
       redis = await startPrivateRedis();
-      environment = await createTestEnvironment({ ...fakeProviderEnv(fake), REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '2000' });
-      app = await TestApp.start(environment);
-      db = await openDatabase(environment.databaseUrl);
     });
-
+    const t = useTestApp({ env: () => ({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '2000' }) });
     afterAll(async () => {
-      await db?.destroy();
-      await app?.close();
       await redis?.stop();
-      if (environment) await destroyTestEnvironment(environment);
     });
 
     it('keeps accepting pairs while Redis is down and embeds everything once it is back', async () => {
-      fake.configure({ latency: { ms: 150, jitterMs: 0 } });
-      expect((await bulk(app, 'redis', 300)).status).toBe(201);
-      await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM embeddings`))[0].n) >= 30, 60_000, 20);
+      t.fake.configure({ latency: { ms: 150, jitterMs: 0 } });
+      expect((await bulk(t.app, 'redis', 300)).status).toBe(201);
+      await waitFor(async () => Number((await t.db.query(`SELECT count(*) AS n FROM embeddings`))[0].n) >= 30, 60_000, 20);
       await redis.kill();
 
-      const created = await app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Created while Redis is down?', answer: 'Stored anyway.' } });
+      const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Created while Redis is down?', answer: 'Stored anyway.' } });
       expect(created.status).toBe(201);
       expect(created.body.embedding.state).toBe('pending');
-      const search = await app.request('POST', '/api/v1/search', { body: { query: 'anything' } });
+      const search = await t.app.request('POST', '/api/v1/search', { body: { query: 'anything' } });
       expect(search.status).toBe(503);
       expect(search.headers.get('retry-after')).toBeTruthy();
-      expect((await app.request('GET', '/health', { key: null })).status).toBe(503);
+      expect((await t.app.request('GET', '/health', { key: null })).status).toBe(503);
 
       await redis.start();
-      fake.configure({ latency: { ms: 0, jitterMs: 0 } });
-      await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM embeddings`))[0].n) === 301, 120_000, 250);
-      expect((await app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state).toBe('embedded');
-      expect((await app.request('GET', '/health', { key: null })).status).toBe(200);
+      t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
+      await waitFor(async () => Number((await t.db.query(`SELECT count(*) AS n FROM embeddings`))[0].n) === 301, 120_000, 250);
+      expect((await t.app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state).toBe('embedded');
+      expect((await t.app.request('GET', '/health', { key: null })).status).toBe(200);
     });
   });
 
@@ -97,7 +88,7 @@ describe('dependencies restarted mid-ingest', () => {
       if (environment) await destroyTestEnvironment(environment);
     });
 
-    const count = async (sql: string) => Number((await db.query(sql))[0].n);
+    const count = (sql: string) => countRows(db, sql);
 
     it('answers 503 while PostgreSQL is down and loses nothing', async () => {
       fake.configure({ latency: { ms: 150, jitterMs: 0 } });

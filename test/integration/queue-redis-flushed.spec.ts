@@ -1,6 +1,6 @@
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis';
 import { waitFor } from '../support/test-app';
-import { useTestApp } from '../support/test-context';
+import { countRows, useTestApp } from '../support/test-context';
 
 /** Redis wiped (FLUSHALL) in the middle of a 5,000-pair ingest: the reconciler brings every pair to embedded. */
 describe('Redis flushed during an ingest', () => {
@@ -13,7 +13,7 @@ describe('Redis flushed during an ingest', () => {
     await redis?.stop();
   });
 
-  const embedded = async () => Number((await t.db.query(`SELECT count(*) AS n FROM embeddings`))[0].n);
+  const embedded = () => countRows(t.db, `SELECT count(*) AS n FROM embeddings`);
 
   it('loses nothing', async () => {
     t.fake.configure({ latency: { ms: 100, jitterMs: 0 } });

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { FakeOpenAI } from '../../tools/fake-openai';
 import { fakeProviderEnv, startFakeProvider } from './fake-provider';
+import { type ServiceProcess, startServiceProcess } from './service-process';
 import { createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment } from './test-app';
 
 /** What a test file gets from useTestApp(), filled in by its beforeAll. */
@@ -11,6 +12,11 @@ export interface TestContext {
   app: TestApp;
   /** A direct connection to the app's database, for assertions on rows. */
   db: DataSource;
+  /**
+   * Starts the service in a child process on the same settings (the environment's env and
+   * the overrides); afterAll SIGKILLs every such child before the rest of the teardown.
+   */
+  startProcess(overrides?: Record<string, string>): Promise<ServiceProcess>;
 }
 
 export interface TestAppOptions {
@@ -25,10 +31,18 @@ export interface TestAppOptions {
 
 /**
  * Registers beforeAll/afterAll that start a fake provider, a database and Redis prefix of
- * the file's own and the service, and tear them all down.
+ * the file's own and the service, and tear them all down (child services from
+ * `startProcess` first). `t.app` may be replaced (an app restarted): teardown closes the current one.
  */
 export function useTestApp(options: TestAppOptions = {}): TestContext {
-  const context = {} as TestContext;
+  const processes: ServiceProcess[] = [];
+  const context = {
+    startProcess: async (overrides: Record<string, string> = { ROLE: 'worker' }) => {
+      const child = await startServiceProcess({ ...context.environment.env, ...overrides });
+      processes.push(child);
+      return child;
+    },
+  } as TestContext;
   beforeAll(async () => {
     if (options.provider !== 'offline') context.fake = await startFakeProvider();
     const providerEnv = context.fake ? fakeProviderEnv(context.fake) : {};
@@ -38,6 +52,7 @@ export function useTestApp(options: TestAppOptions = {}): TestContext {
     context.db = await openDatabase(context.environment.databaseUrl);
   });
   afterAll(async () => {
+    for (const child of processes) await child.kill();
     await context.db?.destroy();
     await context.app?.close();
     await context.fake?.close();

@@ -1,4 +1,4 @@
-import { fromVectorSend, fromVectorSendRows } from '../../src/compare/binary-vectors';
+import { fromVectorSend, fromVectorSendRows } from '../../src/embeddings/binary-vectors';
 import { driftStatistics, LOWEST_KEPT } from '../../src/compare/drift/drift-statistics';
 import type { CompareRun } from '../../src/compare/runs/compare-runs';
 import { RunProgress } from '../../src/compare/runs/run-progress';

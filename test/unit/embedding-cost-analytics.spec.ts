@@ -101,7 +101,6 @@ describe('embedding cost analytics (real database)', () => {
     }
     await cost.budgets.create({ name: 'november', period: 'monthly', limitUsd: '20' });
     await cost.budgets.create({ name: 'this week', period: 'weekly', limitUsd: '10' });
-    clock.at = new Date('2026-11-15T00:00:00Z');
 
     const projection = await cost.projection.monthly('UTC');
 
@@ -304,7 +303,6 @@ describe('embedding cost analytics (real database)', () => {
 
     it('with a few hours of history measures the pace over at least one day', async () => {
       await recordUsage(cost.ledger, '2026-11-14T22:00:00Z', [{ tokens: 3 * ONE_DOLLAR }]);
-      clock.at = new Date('2026-11-15T00:00:00Z');
 
       expect(await cost.projection.monthly('UTC')).toMatchObject({ paceWindowDays: 1, dailyPaceUsd: '3.00', forecastRemainingUsd: '48.00' });
     });

@@ -155,11 +155,7 @@ export class ClusterPageDto {
 }
 
 export class DetectedDuplicatesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'text-embedding-3-small', description: 'Default: the active model' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @OptionalModelName()
   model?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Only duplicates of this QA pair' })

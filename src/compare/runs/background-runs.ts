@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { conflict, ServiceUnavailableError } from '../../common/http-errors';
 import { CompareQueue } from './compare-queue';
-import { type CompareRun, CompareRuns, type RunKind, type RunRequester, type RunStatus } from './compare-runs';
+import { type CompareRun, CompareRuns, type RunKind, type RunStatus } from './compare-runs';
 import { type ReportProgress, RunProgress } from './run-progress';
 import { effectiveStatus, queuedLongEnough } from './run-status';
 

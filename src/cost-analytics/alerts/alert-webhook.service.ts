@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { retryDelayMs } from '../../queue/backoff';
 import { ALERT_COLUMNS, type CostAlertRow, toCostAlertDto } from './cost-alert-row';
 import { webhookPayload } from './webhook-payload';
 
@@ -115,7 +116,7 @@ export class AlertWebhook implements OnModuleDestroy {
       return;
     }
     const giveUp = attempt >= this.settings.maxAttempts;
-    const delayMs = backoffMs(attempt, this.settings.backoffBaseMs, this.settings.backoffCapMs);
+    const delayMs = retryDelayMs(attempt, { baseMs: this.settings.backoffBaseMs, capMs: this.settings.backoffCapMs });
     await this.db.query(
       `UPDATE cost_alerts SET webhook_attempts = $2, webhook_last_error = $3,
          webhook_status = CASE WHEN $4 THEN 'failed' ELSE 'pending' END,
@@ -138,10 +139,4 @@ export class AlertWebhook implements OnModuleDestroy {
     this.timer = setTimeout(() => this.deliverSoon(), Math.min(this.settings.backoffCapMs, Math.max(10, Number(due))));
     this.timer.unref();
   }
-}
-
-/** Exponential (base × 2^(attempt−1), capped) with equal jitter: half fixed, half random. */
-export function backoffMs(attempt: number, baseMs: number, capMs: number): number {
-  const exponential = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
 }

@@ -7,9 +7,9 @@ import { type Budget, PERIOD_UNIT } from '../budgets/budget';
 import { BudgetsService } from '../budgets/budgets.service';
 import { CostClock } from '../cost-clock';
 import type { AlertCheckResultDto, CostAlertDto, CostAlertPageDto } from '../dto/alert.dto';
+import { recordedUntil } from '../reports/cost-projection';
 import { type LocalPeriod, LocalCalendar } from '../reports/local-calendar';
 import { RollupReader } from '../rollups/rollup-reader';
-import { GRAIN_MS } from '../rollups/rollup-tables';
 import { AlertWebhook } from './alert-webhook.service';
 import { ALERT_COLUMNS, type CostAlertRow, toCostAlertDto } from './cost-alert-row';
 
@@ -79,7 +79,7 @@ export class CostAlertsService {
       // A budget created today has nothing to say about yesterday.
       return previous.endsAt > budget.createdAt ? [{ budget, period: current }, { budget, period: previous }] : [{ budget, period: current }];
     });
-    const spentUntil = Math.ceil(asOf.getTime() / GRAIN_MS.quarter) * GRAIN_MS.quarter;
+    const spentUntil = recordedUntil(asOf);
     const sums = await this.reader.totals(
       candidates.map(({ budget, period }) => ({
         from: period.startsAt.getTime(),

@@ -17,8 +17,6 @@ export function toBudgetStatusDto(status: BudgetStatus): BudgetStatusDto {
   return { ...status, budget: toBudgetDto(status.budget) };
 }
 
-const QUARTER_MS = 15 * 60_000;
-
 /** Spend, pace and forecast of budgets in their current periods, from the rollups in one query. */
 @Injectable()
 export class BudgetStatusService {
@@ -28,21 +26,24 @@ export class BudgetStatusService {
     private readonly clock: CostClock,
   ) {}
 
-  async statuses(budgets: readonly Budget[], asOf: Date = this.clock.now()): Promise<BudgetStatus[]> {
+  /** `firstUsageAt`, when the caller has already read it, saves reading it again. */
+  async statuses(budgets: readonly Budget[], asOf: Date = this.clock.now(), firstUsageAt?: Date | null): Promise<BudgetStatus[]> {
     if (budgets.length === 0) return [];
-    const periods = await this.calendar.periodsAt(
-      asOf,
-      budgets.map((budget) => ({ unit: PERIOD_UNIT[budget.period], timeZone: budget.timeZone })),
-    );
-    const pace = paceWindow(asOf, await this.reader.firstUsageAt());
-    // Usage recorded so far lies before the end of the current quarter hour.
-    const spentUntil = Math.ceil(asOf.getTime() / QUARTER_MS) * QUARTER_MS;
+    const [periods, firstUsage] = await Promise.all([
+      this.calendar.periodsAt(
+        asOf,
+        budgets.map((budget) => ({ unit: PERIOD_UNIT[budget.period], timeZone: budget.timeZone })),
+      ),
+      firstUsageAt !== undefined ? firstUsageAt : this.reader.firstUsageAt(),
+    ]);
+    // Usage recorded so far lies before the end of the current quarter hour, where the pace window ends.
+    const pace = paceWindow(asOf, firstUsage);
     const sums = await this.reader.totals(
       budgets.flatMap((budget, index) => {
         const scope = { modelId: budget.modelId, category: budget.category };
         const { startsAt, endsAt } = periods[index].current;
         return [
-          { from: startsAt.getTime(), to: Math.min(endsAt.getTime(), spentUntil), ...scope },
+          { from: startsAt.getTime(), to: Math.min(endsAt.getTime(), pace.to), ...scope },
           { from: pace.from, to: pace.to, ...scope },
         ];
       }),

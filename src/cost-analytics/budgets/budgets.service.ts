@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { QueryFailedError, type DataSource } from 'typeorm';
-import { badRequest, conflict, notFound } from '../../common/http-errors';
+import type { DataSource } from 'typeorm';
+import { conflict, notFound } from '../../common/http-errors';
+import { INVALID_PARAMETER_VALUE, pgErrorCode, UNIQUE_VIOLATION } from '../../common/pg-errors';
+import { knownModel } from '../known-model';
 import { formatUsd } from '../money';
+import { unknownTimeZone } from '../reports/local-calendar';
 import { parseTimeZone } from '../reports/local-date';
 import { type Budget, type BudgetPeriod, DEFAULT_THRESHOLDS_PERCENT } from './budget';
 
@@ -82,7 +85,7 @@ export class BudgetsService {
 
   async create(input: CreateBudgetInput): Promise<Budget> {
     const timeZone = parseTimeZone('timeZone', input.timeZone ?? 'UTC');
-    const modelId = input.model === undefined ? null : await this.modelId(input.model);
+    const modelId = input.model === undefined ? null : (await knownModel(this.db, input.model)).id;
     const thresholds = [...(input.thresholdsPercent ?? DEFAULT_THRESHOLDS_PERCENT)].sort((a, b) => a - b);
     const [{ id }] = await this.unique(input.name, () =>
       this.db.query(
@@ -112,19 +115,13 @@ export class BudgetsService {
     return this.get(id);
   }
 
-  private async modelId(name: string): Promise<number> {
-    const [row] = await this.db.query(`SELECT id FROM embedding_models WHERE name = $1`, [name]);
-    if (!row) throw badRequest('model', `${name} is not a known embedding model`);
-    return row.id;
-  }
-
   private async unique<T>(name: string, write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      const code = error instanceof QueryFailedError ? (error.driverError as { code?: string }).code : undefined;
-      if (code === '23505') throw conflict(`a budget named ${name} already exists`);
-      if (code === '22023') throw badRequest('timeZone', 'is not a time zone the database knows');
+      const code = pgErrorCode(error);
+      if (code === UNIQUE_VIOLATION) throw conflict(`a budget named ${name} already exists`);
+      if (code === INVALID_PARAMETER_VALUE) throw unknownTimeZone();
       throw error;
     }
   }

@@ -22,15 +22,16 @@ const NO_NUL = /^[^\u0000]*$/;
 
 /** Optional alert thresholds: 1 to 10 distinct whole percentages of the limit. */
 function ThresholdsPercent(): PropertyDecorator {
+  // Listed bottom-up, as stacked decorators apply, so violations are reported in the same order.
   return applyDecorators(
-    IsOptional(),
-    IsArray(),
-    ArrayMinSize(1),
-    ArrayMaxSize(10),
-    ArrayUnique(),
-    IsInt({ each: true }),
-    Min(1, { each: true }),
     Max(1000, { each: true }),
+    Min(1, { each: true }),
+    IsInt({ each: true }),
+    ArrayUnique(),
+    ArrayMaxSize(10),
+    ArrayMinSize(1),
+    IsArray(),
+    IsOptional(),
   );
 }
 

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { QueryFailedError, type DataSource } from 'typeorm';
-import { badRequest, conflict, notFound } from '../../common/http-errors';
+import type { DataSource } from 'typeorm';
+import { badRequest, conflict } from '../../common/http-errors';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../../common/pg-errors';
 import { CostClock } from '../cost-clock';
 import type { ModelPriceDto, ModelPriceHistoryDto } from '../dto/price.dto';
+import { knownModel } from '../known-model';
 import { priceAtSql } from './price-at-sql';
 
 export interface AddModelPriceInput {
@@ -51,8 +53,7 @@ export class ModelPricesService {
     const effectiveFrom = input.effectiveFrom === undefined ? now : new Date(input.effectiveFrom);
     if (Number.isNaN(effectiveFrom.getTime())) throw badRequest('effectiveFrom', 'must be an ISO 8601 date-time');
     if (effectiveFrom.getTime() < now.getTime()) throw badRequest('effectiveFrom', 'must not be in the past: history is never rewritten');
-    const [model] = await this.db.query(`SELECT id, name FROM embedding_models WHERE name = $1`, [input.model]);
-    if (!model) throw badRequest('model', `${input.model} is not a known embedding model`);
+    const model = await knownModel(this.db, input.model);
     try {
       const [row] = await this.db.query(
         `INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from) VALUES ($1, $2, $3)
@@ -61,17 +62,10 @@ export class ModelPricesService {
       );
       return { model: model.name, pricePerMillionTokens: row.price, effectiveFrom: row.effective_from, createdAt: row.created_at };
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+      if (pgErrorCode(error) === UNIQUE_VIOLATION) {
         throw conflict(`${model.name} already has a price effective from ${effectiveFrom.toISOString()}`);
       }
       throw error;
     }
-  }
-
-  /** USD per 1M tokens charged for a call to `modelId` at `at` (for estimates; the ledger prices in SQL the same way). */
-  async priceAt(modelId: number, at: Date = this.clock.now()): Promise<string> {
-    const [row] = await this.db.query(`SELECT ${priceAtSql('$2::timestamptz')}::text AS price FROM embedding_models m WHERE m.id = $1`, [modelId, at.toISOString()]);
-    if (!row) throw notFound('embedding model', modelId);
-    return row.price;
   }
 }

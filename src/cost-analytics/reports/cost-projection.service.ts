@@ -30,13 +30,12 @@ export class CostProjectionService {
       this.reader.firstUsageAt(),
     ]);
     const pace = paceWindow(asOf, firstUsageAt);
-    const spentUntil = Math.ceil(asOf.getTime() / GRAIN_MS.quarter) * GRAIN_MS.quarter;
     const [[monthToDate, paceSums], budgets] = await Promise.all([
       this.reader.totals([
-        { from: month.startsAt.getTime(), to: Math.min(month.endsAt.getTime(), spentUntil) },
+        { from: month.startsAt.getTime(), to: Math.min(month.endsAt.getTime(), pace.to) },
         { from: pace.from, to: pace.to },
       ]),
-      this.budgets.list({ enabledOnly: true }).then((enabled) => this.budgetStatus.statuses(enabled, asOf)),
+      this.budgets.list({ enabledOnly: true }).then((enabled) => this.budgetStatus.statuses(enabled, asOf, firstUsageAt)),
     ]);
     const dailyPace = new Decimal(paceSums.costUsd).div(pace.days);
     const forecast = forecastPeriod({ spentUsd: new Decimal(monthToDate.costUsd), paceUsdPerDay: dailyPace, asOf, endsAt: month.endsAt });

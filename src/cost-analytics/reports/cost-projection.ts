@@ -5,6 +5,11 @@ const DAY_MS = GRAIN_MS.day;
 /** The pace is the average daily cost over this many trailing days. */
 export const PACE_WINDOW_DAYS = 7;
 
+/** Usage recorded so far lies before the end of the current quarter hour (the finest rollup bucket). */
+export function recordedUntil(asOf: Date): number {
+  return Math.ceil(asOf.getTime() / GRAIN_MS.quarter) * GRAIN_MS.quarter;
+}
+
 /**
  * The window the pace is measured over: the trailing 7 days up to the current quarter hour
  * (so on the 1st of a month it is last month's last week, never a division by a zero
@@ -12,7 +17,7 @@ export const PACE_WINDOW_DAYS = 7;
  * service a few minutes old does not extrapolate its first minutes.
  */
 export function paceWindow(asOf: Date, firstUsageAt: Date | null): { from: number; to: number; days: Decimal } {
-  const to = Math.ceil(asOf.getTime() / GRAIN_MS.quarter) * GRAIN_MS.quarter;
+  const to = recordedUntil(asOf);
   const from = Math.max(to - PACE_WINDOW_DAYS * DAY_MS, Math.min(to, firstUsageAt?.getTime() ?? to));
   return { from, to, days: Decimal.max(1, new Decimal(to - from).div(DAY_MS)) };
 }

@@ -23,7 +23,8 @@ export interface CostReportCells {
   cells: UsageCell[];
 }
 
-function summary(sums: UsageSums | undefined): UsageSummaryDto {
+/** Sums as the API shows them (none: zeros), with the billed − local token difference. */
+export function usageSummary(sums: UsageSums | undefined): UsageSummaryDto {
   return {
     items: sums?.items ?? 0,
     tokens: sums?.tokens ?? 0,
@@ -60,7 +61,7 @@ export class CostReportService {
       this.read(() => this.projection.monthly(timeZone)),
     ]);
     const of = (dimension: KeyRow['dimension']) => keys.filter((row) => row.dimension === dimension);
-    const total = summary(of('total')[0]);
+    const total = usageSummary(of('total')[0]);
     return {
       periodStart: startDate,
       periodEnd: endDate,
@@ -70,11 +71,11 @@ export class CostReportService {
       totalTokens: total.tokens,
       totalCostUsd: total.costUsd,
       ...total,
-      byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...summary(daily.days[index]) })),
+      byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...usageSummary(daily.days[index]) })),
       byWeek: weeks(days, daily.weeks),
-      byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...summary(row) })), (row) => row.category ?? ''),
-      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...summary(row) })), (row) => row.model),
-      byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...summary(row) })), (row) => row.purpose),
+      byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...usageSummary(row) })), (row) => row.category ?? ''),
+      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...usageSummary(row) })), (row) => row.model),
+      byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...usageSummary(row) })), (row) => row.purpose),
       projectedMonthly,
     };
   }
@@ -120,7 +121,7 @@ function weeks(days: LocalDay[], sums: Map<string, UsageSums>): WeeklyUsageDto[]
       last.lastDate = day.date;
       last.days += 1;
     } else {
-      order.push({ isoWeek: day.isoWeek, firstDate: day.date, lastDate: day.date, days: 1, ...summary(sums.get(day.isoWeek)) });
+      order.push({ isoWeek: day.isoWeek, firstDate: day.date, lastDate: day.date, days: 1, ...usageSummary(sums.get(day.isoWeek)) });
     }
   }
   return order;

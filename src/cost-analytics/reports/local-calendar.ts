@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { type BadRequestException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { QueryFailedError, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { badRequest } from '../../common/http-errors';
+import { INVALID_PARAMETER_VALUE, pgErrorCode } from '../../common/pg-errors';
 
 /** A local calendar day and the UTC instants it spans (23 or 25 hours on a DST change). */
 export interface LocalDay {
@@ -20,6 +21,11 @@ export interface LocalPeriod {
 }
 
 export type PeriodUnit = 'day' | 'week' | 'month';
+
+/** The 400 for a zone name PostgreSQL refuses (22023) though ICU accepted it. */
+export function unknownTimeZone(): BadRequestException {
+  return badRequest('timeZone', 'is not a time zone the database knows');
+}
 
 const DAYS_SQL = `
   SELECT d::date::text AS date, to_char(d, 'IYYY-"W"IW') AS iso_week, d AT TIME ZONE $3 AS starts_at
@@ -77,9 +83,7 @@ export class LocalCalendar {
     try {
       return await query();
     } catch (error) {
-      if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '22023') {
-        throw badRequest('timeZone', 'is not a time zone the database knows');
-      }
+      if (pgErrorCode(error) === INVALID_PARAMETER_VALUE) throw unknownTimeZone();
       throw error;
     }
   }

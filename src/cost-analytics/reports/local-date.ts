@@ -20,10 +20,6 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 /** An IANA time zone name both ICU and the tz database know, or a 400 naming the field. */
 export function parseTimeZone(field: string, value: string): string {
   if (value.length > 64 || !ZONE_NAME.test(value)) throw badRequest(field, 'must be an IANA time zone name such as Europe/Berlin');

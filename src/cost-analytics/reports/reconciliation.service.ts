@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { ReconciliationDto } from '../dto/reconciliation.dto';
 import { formatUsd } from '../money';
 import { RollupReader } from '../rollups/rollup-reader';
-import { type CostReportOptions, CostReportService } from './cost-report.service';
+import { type CostReportOptions, CostReportService, usageSummary } from './cost-report.service';
 
 interface CallRow {
   id: string;
@@ -58,13 +58,7 @@ export class ReconciliationService {
       periodStart: startDate,
       periodEnd: endDate,
       timeZone,
-      totals: {
-        items: totals.items,
-        tokens: totals.tokens,
-        localTokens: totals.localTokens,
-        tokenDifference: totals.tokens - totals.localTokens,
-        costUsd: formatUsd(totals.costUsd),
-      },
+      totals: usageSummary(totals),
       callsWithDifference: total,
       calls: rows.map((row) => ({
         callId: row.id,

@@ -1,7 +1,7 @@
 /**
  * Decoding of pgvector's binary form (`vector_send(embedding)`, a bytea): uint16 dimensions,
  * uint16 unused, then the components as big-endian float32. Reading vectors this way is
- * ~7× faster than parsing their text form (README "Loading vectors").
+ * ~7× faster than parsing their text form (src/compare/README.md "Loading vectors").
  */
 
 const HEADER_BYTES = 4;
