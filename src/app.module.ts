@@ -22,6 +22,7 @@ import { MigrationModule } from './migration/migration.module';
 import { QaPairsModule } from './qa-pairs/qa-pairs.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { SearchModule } from './search/search.module';
 
 /** The whole service; what runs in a process (HTTP, workers, schedules) follows config.roles. */
 @Module({})
@@ -41,6 +42,7 @@ export class AppModule {
         CostAnalyticsModule,
         CircuitBreakerModule,
         EmbeddingsModule,
+        SearchModule,
         QueueModule,
         QaPairsModule,
         CompareModule,

@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { ApiKeys } from './common/auth/api-keys';
+import { authenticateBeforeBody } from './common/auth/authenticate-before-body';
 import { jsonBody } from './common/json-body';
 import { createValidationPipe } from './common/validation.pipe';
 import { type AppConfig, hasRole } from './config/app-config';
@@ -29,6 +31,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication | I
   }
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  // Authentication comes first: no body is read for a caller without a valid key.
+  app.use(authenticateBeforeBody(app.get(ApiKeys)));
   app.use(...jsonBody(config.http.bodyLimitMb));
   app.disable('x-powered-by');
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });

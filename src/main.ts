@@ -2,8 +2,11 @@ import 'reflect-metadata';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { createApp } from './bootstrap';
-import { ConfigError, loadConfig } from './config/app-config';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
+import { EventStreams } from './migration/event-streams';
+
+const IDLE_SWEEP_MS = 50;
 
 /** One entry point for every role: ROLE=api | worker | scheduler | all (or a comma list). */
 async function main(): Promise<void> {
@@ -25,28 +28,43 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({ msg: 'embedding service started', roles: config.roles, port: 'listen' in app ? config.http.port : undefined }) + '\n',
   );
-  stopGracefully(app);
+  stopGracefully(app, config);
 }
 
 /**
- * On SIGTERM/SIGINT: stop accepting HTTP requests and let those in flight finish, then
- * close the rest (workers drain their jobs before the queue and database connections go).
+ * On SIGTERM/SIGINT: stop accepting HTTP requests and let those in flight finish (up to
+ * HTTP_SHUTDOWN_GRACE_MS), then close the rest (workers drain their jobs before the queue
+ * and database connections go).
  */
-function stopGracefully(app: INestApplication | INestApplicationContext): void {
+function stopGracefully(app: INestApplication | INestApplicationContext, config: AppConfig): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(JSON.stringify({ msg: 'stopping', signal }) + '\n');
-    if ('getHttpServer' in app) {
-      const server = (app as INestApplication).getHttpServer() as Server;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    if ('getHttpServer' in app) await closeHttpServer(app as INestApplication, config.httpShutdownGraceMs);
     await app.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Stops accepting connections and ends the event streams, which would otherwise hold
+ * `server.close()` open forever; requests in flight get `graceMs` to finish, then every
+ * connection left is cut. Node closes only the keep-alive connections idle when `close()`
+ * is called, so the ones that go idle later (a finished request, an ended stream) are swept.
+ */
+async function closeHttpServer(app: INestApplication, graceMs: number): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  app.get(EventStreams, { strict: false }).endAll('the server is shutting down; reconnect');
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearInterval(sweep);
+  clearTimeout(cutOff);
 }
 
 // Bull can reject internally while Redis reconnects (e.g. its forced bclient reconnect on

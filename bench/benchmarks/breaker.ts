@@ -71,7 +71,8 @@ async function measureOverhead(keyPrefix: string, context: BenchContext) {
   const name = 'bench';
   const breaker = new CircuitBreaker(counted, { name, keyPrefix });
   const guard = new ProviderGuard(name, breaker, new RateBudget(counted, { name, keyPrefix }), { maxWaitMs: 1_000, recoveryTimeoutMs: 60_000 });
-  const answer = { vectors: [], reportedTokens: 10 };
+  // With the rate-limit headers every OpenAI answer carries, so learning them is part of the measured cost.
+  const answer = { vectors: [], reportedTokens: 10, headers: new Headers({ 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '5000000' }) };
   const trivial = async () => answer;
 
   const timePerCall = async (call: () => Promise<unknown>): Promise<number> => {
@@ -103,9 +104,10 @@ async function measureOverhead(keyPrefix: string, context: BenchContext) {
     },
     notes: {
       overhead:
-        `${calls} sequential calls per run, median of ${context.runs} runs, local Redis. Protected = ProviderGuard.call: rate-budget reserve, ` +
-        'breaker acquire, the call, then breaker record and budget settle sent together (3 sequential round trips, 4 commands); ' +
-        'breaker only = CircuitBreaker.call (acquire, record).',
+        `${calls} sequential calls per run, median of ${context.runs} runs, local Redis. Protected = ProviderGuard.call: one script before ` +
+        'the call (breaker admission + rate-budget reservation), one after (breaker record + budget settle + learned limits); ' +
+        'redis_round_trips_per_call = commands the guard sent through its client (ioredis sendCommand, counted; no pipelining, so each is ' +
+        'a round trip) over the protected runs, divided by their calls; breaker only = CircuitBreaker.call (acquire, record).',
     },
   };
 }
@@ -135,8 +137,8 @@ async function measurePacing(keyPrefix: string, context: BenchContext) {
   const redis = new Redis(REDIS_URL);
   try {
     await fake.control.configure({ limits: { tokensPerMinute: providerPerWindow, windowMs } });
-    // The ledger is not under test: no Postgres, so the loop measures pacing alone.
-    const ledger = { recordCall: async () => undefined } as unknown as UsageLedgerService;
+    // The ledger is not under test: no Postgres, so the loop measures pacing alone. Every ledger method is a no-op.
+    const ledger = new Proxy({}, { get: () => async () => undefined }) as UsageLedgerService;
     const client = new EmbeddingClient(new EmbeddingProviders(config), ledger, config, new ProviderGuards(redis, config));
 
     const started = performance.now();

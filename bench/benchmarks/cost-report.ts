@@ -7,6 +7,7 @@ import { ledgerWriteSql } from '../../src/cost-analytics/ledger-write-sql';
 import { PreparedStatement } from '../../src/cost-analytics/prepared-statement';
 import { CostProjectionService } from '../../src/cost-analytics/reports/cost-projection.service';
 import { CostReportService } from '../../src/cost-analytics/reports/cost-report.service';
+import { QueryCacheSavingsService } from '../../src/cost-analytics/query-cache/query-cache-savings.service';
 import { LocalCalendar } from '../../src/cost-analytics/reports/local-calendar';
 import { RollupReader } from '../../src/cost-analytics/rollups/rollup-reader';
 import { ROLLUP_GRAINS, ROLLUP_TABLES, rollupBucketSql, TOTALS_SHARDS, TOTALS_TABLES } from '../../src/cost-analytics/rollups/rollup-tables';
@@ -249,7 +250,7 @@ function reportService(db: DataSource): CostReportService {
   const reader = new RollupReader(db);
   const budgets = new BudgetsService(db);
   const projection = new CostProjectionService(calendar, reader, budgets, new BudgetStatusService(calendar, reader, clock), clock);
-  return new CostReportService(calendar, reader, projection);
+  return new CostReportService(calendar, reader, projection, new QueryCacheSavingsService(db));
 }
 
 /** Cost (exact text) and billed tokens per local day and per category. */

@@ -5,6 +5,8 @@ import { ingestBenchmark } from './ingest';
 import { queueBenchmark } from './queue';
 import { migrationBenchmark } from './migration';
 import { nearDuplicatesBenchmark } from './near-duplicates';
+import { searchBenchmark } from './search';
+import { searchQualityBenchmark } from './search-quality';
 
 /** Every benchmark `npm run bench` runs, in this order. */
-export const BENCHMARKS: Benchmark[] = [ingestBenchmark, queueBenchmark, nearDuplicatesBenchmark, costReportBenchmark, migrationBenchmark, breakerBenchmark];
+export const BENCHMARKS: Benchmark[] = [ingestBenchmark, queueBenchmark, nearDuplicatesBenchmark, costReportBenchmark, migrationBenchmark, breakerBenchmark, searchBenchmark, searchQualityBenchmark];

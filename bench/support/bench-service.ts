@@ -121,11 +121,19 @@ export async function bulkIngestRate(service: BenchService, corpus: CorpusPair[]
   return corpus.length / ((done - started) / 1000);
 }
 
+/** A service started by `spawnBenchService`. */
+export interface SpawnedBenchService {
+  pid: number | undefined;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
 /**
  * The compiled service in a child process (a worker pod, say), stopped with SIGTERM. It
  * runs outside the repo root so a developer's .env cannot leak into the benchmark.
  */
-export async function spawnBenchService(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+export async function spawnBenchService(env: Record<string, string>, startTimeoutMs = 60_000): Promise<SpawnedBenchService> {
   const main = join(__dirname, '..', '..', 'src', 'main.js');
   const child: ChildProcess = spawn(process.execPath, [main], {
     cwd: tmpdir(),
@@ -136,7 +144,7 @@ export async function spawnBenchService(env: Record<string, string>): Promise<{ 
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output.slice(-2000)}`)), startTimeoutMs);
     child.stdout!.on('data', () => {
       if (output.includes('embedding service started')) {
         clearTimeout(timer);
@@ -149,6 +157,8 @@ export async function spawnBenchService(env: Record<string, string>): Promise<{ 
     });
   });
   return {
+    pid: child.pid,
+    output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

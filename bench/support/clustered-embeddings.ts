@@ -90,7 +90,7 @@ export function clusteredEmbeddings(options: ClusteredEmbeddingsOptions): Cluste
 }
 
 /** target = s·base + sqrt(1 − s²)·w with w a random unit vector orthogonal to base. */
-function writeAtSimilarity(base: Float32Array, similarity: number, target: Float32Array, scratch: Float64Array, random: SeededRandom): void {
+export function writeAtSimilarity(base: Float32Array, similarity: number, target: Float32Array, scratch: Float64Array, random: SeededRandom): void {
   fillUnitGaussian(scratch, random);
   let projection = 0;
   for (let i = 0; i < base.length; i++) projection += scratch[i] * base[i];
@@ -103,13 +103,13 @@ function writeAtSimilarity(base: Float32Array, similarity: number, target: Float
   for (let i = 0; i < base.length; i++) target[i] = similarity * base[i] + orthogonal * scratch[i];
 }
 
-function randomUnitVector(dimensions: number, random: SeededRandom): Float64Array {
+export function randomUnitVector(dimensions: number, random: SeededRandom): Float64Array {
   const vector = new Float64Array(dimensions);
   fillUnitGaussian(vector, random);
   return vector;
 }
 
-function fillUnitGaussian(vector: Float64Array, random: SeededRandom): void {
+export function fillUnitGaussian(vector: Float64Array, random: SeededRandom): void {
   let norm = 0;
   for (let i = 0; i < vector.length; i++) {
     vector[i] = random.nextGaussian();
@@ -133,7 +133,7 @@ function mix(parts: Float64Array[], weights: number[]): Float64Array {
   return result;
 }
 
-function normalizeInPlace(vector: Float32Array): void {
+export function normalizeInPlace(vector: Float32Array): void {
   let norm = 0;
   for (let i = 0; i < vector.length; i++) norm += vector[i] * vector[i];
   const scale = 1 / Math.sqrt(norm);

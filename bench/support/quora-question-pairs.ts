@@ -27,7 +27,7 @@ export function sharedDataDir(): string | undefined {
 export function loadQuoraQuestionPairs(dataDir: string): QuoraQuestionPairs | undefined {
   const path = join(dataDir, FILE);
   if (!existsSync(path)) return undefined;
-  const [header, ...rows] = parseQuotedTsv(readFileSync(path, 'utf8'));
+  const [header, ...rows] = parseDelimited(readFileSync(path, 'utf8'), '\t');
   const column = (name: string) => {
     const index = header.indexOf(name);
     if (index < 0) throw new Error(`${path}: no column ${name}`);
@@ -46,8 +46,8 @@ export function loadQuoraQuestionPairs(dataDir: string): QuoraQuestionPairs | un
   return { questions, pairs };
 }
 
-/** Tab-separated rows with CSV-style quoting: "…" fields may hold tabs, newlines and "" for a quote. */
-function parseQuotedTsv(text: string): string[][] {
+/** Delimited rows with CSV-style quoting: "…" fields may hold the delimiter, newlines and "" for a quote. */
+export function parseDelimited(text: string, delimiter: ',' | '\t'): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -61,7 +61,7 @@ function parseQuotedTsv(text: string): string[][] {
         i++;
       } else quoted = false;
     } else if (char === '"' && field === '') quoted = true;
-    else if (char === '\t') {
+    else if (char === delimiter) {
       row.push(field);
       field = '';
     } else if (char === '\n' || char === '\r') {

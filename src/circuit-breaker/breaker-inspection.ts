@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { breakerKeys, breakerRegistryKey, breakerScriptKeys } from './breaker-keys';
-import type { BreakerSnapshot, BreakerState, BreakerTransition, ForcedState } from './breaker-types';
+import type { BreakerOpenCause, BreakerSnapshot, BreakerState, BreakerTransition, ForcedState } from './breaker-types';
 import { LuaScript } from './lua-script';
 import { BREAKER_SNAPSHOT_LUA } from './scripts/breaker-snapshot.lua';
 
@@ -20,6 +20,7 @@ interface RawSnapshot {
   openedAt?: number;
   nextProbeAt?: number;
   lastError?: { message: string; at: number };
+  openCause?: BreakerOpenCause;
   probesInFlight: number;
   transitions: number;
   at: number;
@@ -40,6 +41,7 @@ export async function readBreakerSnapshot(redis: Redis, keyPrefix: string, name:
     openedAt: raw.openedAt ?? null,
     nextProbeAt: raw.nextProbeAt ?? null,
     lastError: raw.lastError ?? null,
+    openCause: raw.state === 'closed' ? null : (raw.openCause ?? null),
     probesInFlight: raw.probesInFlight,
     transitions: raw.transitions,
     at: raw.at,

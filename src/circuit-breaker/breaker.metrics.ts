@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BreakerSnapshot, BreakerState } from './breaker-types';
+import type { BreakerOpenCause, BreakerSnapshot, BreakerState } from './breaker-types';
 import { ProviderGuards } from './provider-guards';
 
 const STATES: BreakerState[] = ['closed', 'half_open', 'open'];
+const OPEN_CAUSES: BreakerOpenCause[] = ['failures', 'credentials_rejected'];
 
 /**
  * Breaker and rate-budget metrics on /metrics. The state gauges are read from Redis at
@@ -39,6 +40,18 @@ export class BreakerMetrics {
       async collect() {
         const all = await snapshots().catch(() => undefined);
         for (const snapshot of all ?? []) this.set({ breaker: snapshot.name }, snapshot.forced ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'embsvc_circuit_breaker_open_cause',
+      help: 'Why the breaker is open or half-open, cluster-wide: 1 for the cause (failures, credentials_rejected), 0 for the others and while closed',
+      labelNames: ['breaker', 'cause'],
+      registers: [registry],
+      async collect() {
+        const all = await snapshots().catch(() => undefined);
+        for (const snapshot of all ?? []) {
+          for (const cause of OPEN_CAUSES) this.set({ breaker: snapshot.name, cause }, snapshot.openCause === cause ? 1 : 0);
+        }
       },
     });
     new Gauge({

@@ -7,7 +7,7 @@ import { readBreakerHistory, readBreakerSnapshot, parseTransition } from './brea
 import { breakerKeys, breakerScriptKeys } from './breaker-keys';
 import { BreakerOpenError } from './breaker-open-error';
 import { type CircuitBreakerOptions, type ResolvedBreakerOptions, resolveBreakerOptions } from './breaker-options';
-import type { Admission, BreakerSnapshot, BreakerState, BreakerTransition, ForcedState } from './breaker-types';
+import type { Admission, BreakerOpenCause, BreakerSnapshot, BreakerState, BreakerTransition, ForcedState } from './breaker-types';
 import { LuaScript } from './lua-script';
 import { BREAKER_ACQUIRE_LUA } from './scripts/breaker-acquire.lua';
 import { BREAKER_CONTROL_LUA } from './scripts/breaker-control.lua';
@@ -20,10 +20,21 @@ const CONTROL_SCRIPT = new LuaScript(BREAKER_CONTROL_LUA);
 /** Keeps Redis hashes small; provider messages can carry whole request bodies. */
 const MAX_ERROR_MESSAGE_LENGTH = 500;
 
-type Outcome = 'success' | 'failure' | 'ignored';
 type ControlAction = 'force_open' | 'force_closed' | 'release' | 'reset';
-type AcquireReply = [number, number, BreakerState, ForcedState | '', number, number, string[]];
-type StateReply = [BreakerState, string[]];
+/** What the acquire script (and the guard's admit script, first eight fields) returns. */
+export type AcquireReply = [number, number, BreakerState, ForcedState | '', number, number, string[], BreakerOpenCause | ''];
+/** What the record and control scripts (and the guard's finish script) return. */
+export type StateReply = [BreakerState, string[]];
+
+/** How a call ended, as the record script takes it. */
+export interface RecordedOutcome {
+  outcome: 'success' | 'failure' | 'ignored';
+  message: string;
+  /** For a failure that opens a closed breaker at once (a refused API key): its cause. */
+  opensAtOnce: BreakerOpenCause | null;
+}
+
+const IGNORED: RecordedOutcome = { outcome: 'ignored', message: '', opensAtOnce: null };
 
 export interface CircuitBreakerEvents {
   /** A transition this process made (other processes emit their own). */
@@ -38,16 +49,18 @@ export interface CircuitBreakerEvents {
 export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   readonly name: string;
   private readonly options: ResolvedBreakerOptions;
-  private readonly keys: string[];
+  /** The KEYS of every breaker script (the guard's combined scripts start with them). */
+  readonly scriptKeys: readonly string[];
 
   constructor(
-    private readonly redis: Redis,
+    /** Shared with the guard, whose combined scripts run on the same client. */
+    readonly redis: Redis,
     options: CircuitBreakerOptions,
   ) {
     super();
     this.options = resolveBreakerOptions(options);
     this.name = this.options.name;
-    this.keys = breakerScriptKeys(breakerKeys(this.options.keyPrefix, this.name));
+    this.scriptKeys = breakerScriptKeys(breakerKeys(this.options.keyPrefix, this.name));
   }
 
   /** Runs `fn` if admitted and records how it ended; rejects with BreakerOpenError, without calling it, if not. */
@@ -69,15 +82,38 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   /** Asks to make one call. Every allowed admission must be followed by exactly one record call. */
   async acquire(): Promise<Admission> {
     const permitId = randomUUID();
+    const reply = (await ACQUIRE_SCRIPT.run(this.redis, this.scriptKeys, this.acquireArgs(permitId))) as AcquireReply;
+    return this.admissionOf(reply, permitId);
+  }
+
+  /** A success, or a failure when `slowCallMs` is set and the call took longer. Returns the state after recording. */
+  recordSuccess(admission: Admission, durationMs: number): Promise<BreakerState> {
+    return this.record(admission, this.successOutcome(durationMs));
+  }
+
+  /**
+   * Counts the error if it says the provider is unhealthy (transient, quota exhausted, a
+   * refused API key, which opens the breaker at once); otherwise (rate limited, client
+   * errors) it is recorded as ignored.
+   */
+  recordFailure(admission: Admission, error: unknown, durationMs?: number): Promise<BreakerState> {
+    return this.record(admission, this.failureOutcome(error, durationMs));
+  }
+
+  /** Releases a probe permit without counting the call either way (for client errors). */
+  recordIgnored(admission: Admission): Promise<BreakerState> {
+    return this.record(admission, IGNORED);
+  }
+
+  /** ARGV of the acquire script (the guard's admit script starts with them). */
+  acquireArgs(permitId: string): (string | number)[] {
     const { halfOpenMaxProbes, probeLeaseMs, recoveryTimeoutMs } = this.options;
-    const reply = (await ACQUIRE_SCRIPT.run(this.redis, this.keys, [
-      ...this.commonArgs(),
-      permitId,
-      halfOpenMaxProbes,
-      probeLeaseMs,
-      recoveryTimeoutMs,
-    ])) as AcquireReply;
-    const [allowed, probe, state, forced, retryInMs, now, transitions] = reply;
+    return [...this.commonArgs(), permitId, halfOpenMaxProbes, probeLeaseMs, recoveryTimeoutMs];
+  }
+
+  /** The admission an acquire reply says; emits the transitions the script made. */
+  admissionOf(reply: AcquireReply, permitId: string): Admission {
+    const [allowed, probe, state, forced, retryInMs, now, transitions, openCause] = reply;
     this.emitTransitions(transitions);
     return {
       breaker: this.name,
@@ -86,34 +122,54 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
       permitId: probe === 1 ? permitId : null,
       state,
       forced: forced || null,
+      openCause: openCause || null,
       retryInMs,
       retryAt: now + retryInMs,
     };
   }
 
-  /** A success, or a failure when `slowCallMs` is set and the call took longer. Returns the state after recording. */
-  async recordSuccess(admission: Admission, durationMs: number): Promise<BreakerState> {
+  successOutcome(durationMs: number): RecordedOutcome {
     const { slowCallMs } = this.options;
     if (slowCallMs !== undefined && durationMs > slowCallMs) {
-      return this.record(admission, 'failure', `slow call: ${Math.round(durationMs)} ms > ${slowCallMs} ms`);
+      return { outcome: 'failure', message: `slow call: ${Math.round(durationMs)} ms > ${slowCallMs} ms`, opensAtOnce: null };
     }
-    return this.record(admission, 'success', '');
+    return { outcome: 'success', message: '', opensAtOnce: null };
   }
 
-  /**
-   * Counts the error if it says the provider is unhealthy (transient, quota exhausted);
-   * otherwise (rate limited, client errors) it is recorded as ignored.
-   */
-  async recordFailure(admission: Admission, error: unknown, durationMs?: number): Promise<BreakerState> {
+  failureOutcome(error: unknown, durationMs?: number): RecordedOutcome {
     const classified = classifyProviderError(error);
-    if (!classified.countsAsOutage) return this.recordIgnored(admission);
+    if (!classified.countsAsOutage) return IGNORED;
     const after = durationMs === undefined ? '' : ` (after ${Math.round(durationMs)} ms)`;
-    return this.record(admission, 'failure', `${classified.kind}: ${classified.message}`.slice(0, MAX_ERROR_MESSAGE_LENGTH) + after);
+    return {
+      outcome: 'failure',
+      message: `${classified.kind}: ${classified.message}`.slice(0, MAX_ERROR_MESSAGE_LENGTH) + after,
+      opensAtOnce: classified.opensBreakerAtOnce ? (classified.kind as BreakerOpenCause) : null,
+    };
   }
 
-  /** Releases a probe permit without counting the call either way (for client errors). */
-  recordIgnored(admission: Admission): Promise<BreakerState> {
-    return this.record(admission, 'ignored', '');
+  /** ARGV of the record script (the guard's finish script starts with them). */
+  recordArgs(admission: Admission, { outcome, message, opensAtOnce }: RecordedOutcome): (string | number)[] {
+    if (!admission.allowed) throw new Error(`circuit breaker ${this.name}: cannot record a call it did not admit`);
+    const o = this.options;
+    return [
+      ...this.commonArgs(),
+      outcome,
+      admission.permitId ?? '',
+      message,
+      o.failureThreshold,
+      o.successThreshold,
+      o.recoveryTimeoutMs,
+      o.failureRateThreshold ?? 0,
+      o.minimumCalls,
+      o.rateWindowMs,
+      opensAtOnce ?? '',
+    ];
+  }
+
+  /** The state a record or control reply says; emits the transitions the script made. */
+  settleTransitions([state, transitions]: StateReply): BreakerState {
+    this.emitTransitions(transitions);
+    return state;
   }
 
   async state(): Promise<BreakerState> {
@@ -149,32 +205,14 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     return this.control('reset', reason);
   }
 
-  private async record(admission: Admission, outcome: Outcome, errorMessage: string): Promise<BreakerState> {
-    if (!admission.allowed) throw new Error(`circuit breaker ${this.name}: cannot record a call it did not admit`);
-    const o = this.options;
-    const reply = (await RECORD_SCRIPT.run(this.redis, this.keys, [
-      ...this.commonArgs(),
-      outcome,
-      admission.permitId ?? '',
-      errorMessage,
-      o.failureThreshold,
-      o.successThreshold,
-      o.recoveryTimeoutMs,
-      o.failureRateThreshold ?? 0,
-      o.minimumCalls,
-      o.rateWindowMs,
-    ])) as StateReply;
+  private async record(admission: Admission, outcome: RecordedOutcome): Promise<BreakerState> {
+    const reply = (await RECORD_SCRIPT.run(this.redis, this.scriptKeys, this.recordArgs(admission, outcome))) as StateReply;
     return this.settleTransitions(reply);
   }
 
   private async control(action: ControlAction, reason: string): Promise<BreakerState> {
-    const reply = (await CONTROL_SCRIPT.run(this.redis, this.keys, [...this.commonArgs(), action, reason])) as StateReply;
+    const reply = (await CONTROL_SCRIPT.run(this.redis, this.scriptKeys, [...this.commonArgs(), action, reason])) as StateReply;
     return this.settleTransitions(reply);
-  }
-
-  private settleTransitions([state, transitions]: StateReply): BreakerState {
-    this.emitTransitions(transitions);
-    return state;
   }
 
   private emitTransitions(entries: string[]): void {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { notFound } from '../common/http-errors';
+import { notFound } from '../common/errors';
 import { BreakerControlDto, BreakerTransitionDto, CircuitBreakerDto, ForceOpenDto, RateBudgetDto } from './dto/circuit-breaker.dto';
 import type { ProviderGuard } from './provider-guard';
 import { ProviderGuards } from './provider-guards';
@@ -48,7 +48,25 @@ export class CircuitBreakersController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async rateBudget(@Param('name') name: string): Promise<RateBudgetDto> {
     const { budget } = this.guard(name);
-    return RateBudgetDto.from(budget.name, budget.windowMs, await budget.limits());
+    return RateBudgetDto.from(budget.name, budget.windowMs, budget.maxBlockMs, await budget.limits());
+  }
+
+  @Post(':name/rate-limit/reset')
+  @HttpCode(200)
+  @AdminOnly()
+  @ApiOperation({
+    summary: 'End the rate budget\'s block now (a Retry-After or a used-up provider window), in every process',
+    description:
+      'Calls go through again at once; if the provider still refuses them, its next 429 blocks again (for at most RATE_LIMIT_MAX_BLOCK_MS). ' +
+      'The learned limits and the requests already counted in the window are kept.',
+  })
+  @ApiParam(NAME_PARAM)
+  @ApiOkResponse({ type: RateBudgetDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async resetRateLimit(@Param('name') name: string): Promise<RateBudgetDto> {
+    const { budget } = this.guard(name);
+    await budget.clearBlock();
+    return RateBudgetDto.from(budget.name, budget.windowMs, budget.maxBlockMs, await budget.limits());
   }
 
   @Post(':name/force-open')

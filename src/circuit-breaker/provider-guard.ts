@@ -1,12 +1,23 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderResponse } from '../embeddings/providers/embedding-provider';
 import { classifyProviderError, type ProviderError } from '../embeddings/providers/provider-error';
-import type { CircuitBreaker } from './circuit-breaker';
-import type { Admission, BreakerState } from './breaker-types';
+import type { AcquireReply, CircuitBreaker, RecordedOutcome, StateReply } from './circuit-breaker';
+import { type Admission, type BreakerState, CREDENTIALS_REJECTED } from './breaker-types';
+import { LuaScript } from './lua-script';
 import { ProviderUnavailableError, type UnavailableReason } from './provider-unavailable-error';
-import type { RateBudget } from './rate-budget';
+import type { BudgetLesson, RateBudget } from './rate-budget';
+import { GUARD_ADMIT_LUA } from './scripts/guard-admit.lua';
+import { GUARD_FINISH_LUA } from './scripts/guard-finish.lua';
+
+const ADMIT_SCRIPT = new LuaScript(GUARD_ADMIT_LUA);
+const FINISH_SCRIPT = new LuaScript(GUARD_FINISH_LUA);
+
+/** The admit script's reply: the breaker's admission, then who refused ('' = admitted). */
+type AdmitReply = [...AcquireReply, '' | 'breaker' | 'budget'];
 
 /** How long the budget is blocked after a 429 that names no Retry-After, so retries do not hammer. */
 const RATE_LIMITED_FALLBACK_BLOCK_MS = 1_000;
@@ -34,8 +45,10 @@ export interface ProviderGuardEvents {
 
 /**
  * The breaker and the rate budget in front of one provider endpoint, and the one way to call
- * it: wait for the budget, ask the breaker, call, then record the outcome, learn the
- * provider's limits, honour its Retry-After and settle the tokens it reports.
+ * it: ask the breaker, wait for the budget, call, then record the outcome, learn the
+ * provider's limits, honour its Retry-After (capped) and settle the tokens it reports.
+ * Both steps around the call are one Lua script each over the breaker's and the budget's
+ * keys, run on the breaker's client: build the budget on the same Redis.
  */
 export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
   private readonly logger: Logger;
@@ -59,17 +72,13 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
    * ProviderError of a failed call, or ProviderUnavailableError when the call was not made
    * (or failed while the breaker is open, so the failure is the outage's, not the caller's).
    * Ordinary 429s are waited out here, within `maxWaitMs`, so they never reach the caller.
+   * Two Redis round trips per call: one script before it (breaker admission and budget
+   * reservation), one after (record, settle, learned limits, block).
    */
   async call<R extends GuardedResponse>(tokens: number, send: () => Promise<R>): Promise<R> {
     const deadline = performance.now() + this.options.maxWaitMs;
     for (;;) {
-      const reservationId = await this.waitForBudget(tokens, deadline);
-      const admission = await this.breaker.acquire();
-      if (!admission.allowed) {
-        // The request never left: give its tokens back (the request itself stays counted).
-        void this.bookkeeping(this.budget.settle(reservationId, 0));
-        throw this.rejected(ProviderUnavailableError.notAdmitted(this.name, admission));
-      }
+      const { admission, reservationId } = await this.admit(tokens, deadline);
       const started = performance.now();
       let response: R;
       try {
@@ -79,17 +88,9 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
         const state = await this.afterFailure(reservationId, admission, tokens, error, performance.now() - started);
         if (error.kind === 'rate_limited') {
           this.emit('rateLimited');
-          continue; // the budget now holds the provider's block; waitForBudget gives up past the deadline
+          continue; // the budget now holds the provider's block; admit gives up past the deadline
         }
-        if (error.countsAsOutage && state !== undefined && state !== 'closed') {
-          throw new ProviderUnavailableError(
-            this.name,
-            'breaker_open',
-            this.options.recoveryTimeoutMs,
-            `the ${this.name} circuit breaker is ${state} after: ${error.message}`,
-            error,
-          );
-        }
+        if (error.countsAsOutage && state !== undefined && state !== 'closed') throw this.outage(error, state);
         throw error;
       }
       await this.afterSuccess(reservationId, admission, tokens, response, performance.now() - started);
@@ -97,13 +98,52 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
     }
   }
 
-  private async waitForBudget(tokens: number, deadline: number): Promise<string> {
+  /** Waits for the budget (within the deadline) and the breaker's admission, one script per try. */
+  private async admit(tokens: number, deadline: number): Promise<{ admission: Admission; reservationId: string }> {
     const started = performance.now();
-    const turn = await this.budget.waitForTurn(tokens, { maxWaitMs: Math.max(0, deadline - started) });
-    this.emit('budgetWait', performance.now() - started);
-    if (turn.granted) return turn.reservationId;
-    throw this.rejected(
-      new ProviderUnavailableError(this.name, 'rate_limited', turn.waitMs, `the ${this.name} rate budget is used up; retry in ${turn.waitMs} ms`),
+    for (;;) {
+      const permitId = randomUUID();
+      const reservationId = randomUUID();
+      const reply = (await ADMIT_SCRIPT.run(
+        this.breaker.redis,
+        [...this.breaker.scriptKeys, ...this.budget.scriptKeys],
+        [...this.breaker.acquireArgs(permitId), ...this.budget.reserveArgs(reservationId, tokens)],
+      )) as AdmitReply;
+      const admission = this.breaker.admissionOf([...reply.slice(0, 8)] as AcquireReply, permitId);
+      const refusedBy = reply[8];
+      if (refusedBy === 'breaker') throw this.rejected(ProviderUnavailableError.notAdmitted(this.name, admission));
+      if (refusedBy === '') {
+        this.emit('budgetWait', performance.now() - started);
+        return { admission, reservationId };
+      }
+      const waitMs = admission.retryInMs;
+      if (performance.now() + waitMs > deadline) {
+        this.emit('budgetWait', performance.now() - started);
+        throw this.rejected(
+          new ProviderUnavailableError(this.name, 'rate_limited', waitMs, `the ${this.name} rate budget is used up; retry in ${waitMs} ms`),
+        );
+      }
+      await sleep(waitMs);
+    }
+  }
+
+  /** A failure that left the breaker open (it opened it, or another call did meanwhile) belongs to the outage, not to the caller. */
+  private outage(error: ProviderError, state: BreakerState): ProviderUnavailableError {
+    if (error.kind === 'credentials_rejected') {
+      return new ProviderUnavailableError(
+        this.name,
+        'credentials_rejected',
+        this.options.recoveryTimeoutMs,
+        `the ${this.name} circuit breaker is ${state}: ${CREDENTIALS_REJECTED}`,
+        error,
+      );
+    }
+    return new ProviderUnavailableError(
+      this.name,
+      'breaker_open',
+      this.options.recoveryTimeoutMs,
+      `the ${this.name} circuit breaker is ${state} after: ${error.message}`,
+      error,
     );
   }
 
@@ -114,14 +154,10 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
 
   /** After the call was made, Redis trouble must not turn a served request into a failure: it is logged. */
   private async afterSuccess(reservationId: string, admission: Admission, tokens: number, response: GuardedResponse, durationMs: number): Promise<void> {
-    await Promise.all([
-      this.bookkeeping(this.breaker.recordSuccess(admission, durationMs)),
-      this.bookkeeping(this.budget.settle(reservationId, response.reportedTokens ?? tokens)),
-      response.headers ? this.bookkeeping(this.budget.learnFromHeaders(response.headers)) : undefined,
-    ]);
+    await this.finish(admission, this.breaker.successOutcome(durationMs), reservationId, response.reportedTokens ?? tokens, this.budget.lessonOf(response.headers));
   }
 
-  private async afterFailure(
+  private afterFailure(
     reservationId: string,
     admission: Admission,
     tokens: number,
@@ -129,15 +165,23 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
     durationMs: number,
   ): Promise<BreakerState | undefined> {
     const { headers, status, retryAfterMs } = error.details;
-    const [state] = await Promise.all([
-      this.bookkeeping(this.breaker.recordFailure(admission, error, durationMs)),
-      headers ? this.bookkeeping(this.budget.learnFromHeaders(headers)) : undefined,
-      // An answered error was not served: its tokens do not count. Without an answer (a timeout) they may have.
-      this.bookkeeping(this.budget.settle(reservationId, status !== undefined ? 0 : tokens)),
-      // Cluster-wide and however long the provider asks (the SDK would cap it at 60 s).
-      error.kind === 'rate_limited' ? this.bookkeeping(this.budget.blockFor(retryAfterMs ?? RATE_LIMITED_FALLBACK_BLOCK_MS)) : undefined,
-    ]);
-    return state;
+    // Cluster-wide, as long as the provider asks up to the budget's cap (the SDK would cap it at 60 s).
+    const blockMs = error.kind === 'rate_limited' ? (retryAfterMs ?? RATE_LIMITED_FALLBACK_BLOCK_MS) : 0;
+    // An answered error was not served: its tokens do not count. Without an answer (a timeout) they may have.
+    const settled = status !== undefined ? 0 : tokens;
+    return this.finish(admission, this.breaker.failureOutcome(error, durationMs), reservationId, settled, this.budget.lessonOf(headers, blockMs));
+  }
+
+  /** The one script after a call; returns the breaker's state after recording, undefined if Redis failed. */
+  private async finish(admission: Admission, outcome: RecordedOutcome, reservationId: string, settledTokens: number, lesson: BudgetLesson): Promise<BreakerState | undefined> {
+    const reply = await this.bookkeeping(
+      FINISH_SCRIPT.run(
+        this.breaker.redis,
+        [...this.breaker.scriptKeys, ...this.budget.scriptKeys],
+        [...this.breaker.recordArgs(admission, outcome), reservationId, settledTokens, this.budget.windowMs, ...this.budget.lessonArgs(lesson)],
+      ),
+    );
+    return reply === undefined ? undefined : this.breaker.settleTransitions(reply as StateReply);
   }
 
   private async bookkeeping<T>(step: Promise<T>): Promise<T | undefined> {

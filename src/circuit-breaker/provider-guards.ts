@@ -43,7 +43,7 @@ export class ProviderGuards {
         probeLeaseMs: config.openai.timeoutMs + PROBE_LEASE_MARGIN_MS,
       });
       breaker.on('transition', (transition) => this.logTransition(transition));
-      const budget = new RateBudget(redis, { name, keyPrefix, rpm: r.rpm, tpm: r.tpm, windowMs: r.windowMs });
+      const budget = new RateBudget(redis, { name, keyPrefix, rpm: r.rpm, tpm: r.tpm, windowMs: r.windowMs, maxBlockMs: r.maxBlockMs });
       const options = { maxWaitMs: r.maxWaitMs, recoveryTimeoutMs: b.recoveryTimeoutMs, maxRequestTokens: r.tpm };
       this.guards.set(name, new ProviderGuard(name, breaker, budget, options));
     }

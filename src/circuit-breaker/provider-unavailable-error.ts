@@ -4,9 +4,10 @@ import { type Admission, refusalOf } from './breaker-types';
 /**
  * Why a provider call was not made (or, for `breaker_open` after a failure, why the caller
  * should not treat the failure as its own): the breaker is open, forced open, or half-open
- * with its probes out; or the rate budget would make the caller wait too long.
+ * with its probes out, or open because the provider rejected the API key
+ * (`credentials_rejected`); or the rate budget would make the caller wait too long.
  */
-export type UnavailableReason = 'breaker_open' | 'breaker_forced_open' | 'breaker_half_open' | 'rate_limited';
+export type UnavailableReason = 'breaker_open' | 'breaker_forced_open' | 'breaker_half_open' | 'credentials_rejected' | 'rate_limited';
 
 /**
  * Thrown by a guarded provider call that was not admitted, carrying when to come back. A

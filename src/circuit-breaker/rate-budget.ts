@@ -4,16 +4,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { LuaScript } from './lua-script';
 import { type HeaderSource, readRateLimitHeaders } from './rate-limit-headers';
-import { RATE_BLOCK_LUA } from './scripts/rate-block.lua';
+import { RATE_LEARN_LUA } from './scripts/rate-learn.lua';
 import { RATE_RESERVE_LUA } from './scripts/rate-reserve.lua';
 import { RATE_SETTLE_LUA } from './scripts/rate-settle.lua';
 
 const RESERVE_SCRIPT = new LuaScript(RATE_RESERVE_LUA);
 const SETTLE_SCRIPT = new LuaScript(RATE_SETTLE_LUA);
-const BLOCK_SCRIPT = new LuaScript(RATE_BLOCK_LUA);
+const LEARN_SCRIPT = new LuaScript(RATE_LEARN_LUA);
 
 /** Unchanged learned limits are rewritten this often, so a Redis that lost them relearns them. */
 const LEARNED_REFRESH_MS = 10_000;
+
+/** The longest block by default: a Retry-After of a day must not stop the cluster for a day. */
+export const DEFAULT_MAX_BLOCK_MS = 300_000;
+
+/** What a provider's answer teaches the budget: limits to store ('' = unchanged) and a block (0 = none), before the cap. */
+export interface BudgetLesson {
+  learnedRpm: number | '';
+  learnedTpm: number | '';
+  blockMs: number;
+}
 
 export interface RateBudgetOptions {
   /** One name per provider account (its limits are per account), shared by every process. */
@@ -25,6 +35,11 @@ export interface RateBudgetOptions {
   /** Tokens per window; unlimited when unset (unless the provider's headers set one). */
   tpm?: number;
   windowMs?: number;
+  /**
+   * The longest block a Retry-After or a used-up provider window may impose (default 5 min):
+   * after it, calls go through again and the provider's answer says whether to wait more.
+   */
+  maxBlockMs?: number;
 }
 
 export type Reservation = { granted: true; reservationId: string } | { granted: false; waitMs: number };
@@ -44,6 +59,7 @@ export interface RateLimits {
 export class RateBudget {
   readonly name: string;
   readonly windowMs: number;
+  readonly maxBlockMs: number;
   private readonly keys: { log: string; tokens: string; limits: string };
   /** The learned limits this instance wrote last: every response carries them, most often unchanged. */
   private lastLearned?: { values: string; at: number };
@@ -63,6 +79,10 @@ export class RateBudget {
     if (!(Number.isFinite(this.windowMs) && this.windowMs > 0)) {
       throw new RangeError(`rate budget ${options.name}: windowMs must be a positive number, got ${this.windowMs}`);
     }
+    this.maxBlockMs = options.maxBlockMs ?? DEFAULT_MAX_BLOCK_MS;
+    if (!(Number.isFinite(this.maxBlockMs) && this.maxBlockMs > 0)) {
+      throw new RangeError(`rate budget ${options.name}: maxBlockMs must be a positive number, got ${this.maxBlockMs}`);
+    }
     this.name = options.name;
     const base = `${options.keyPrefix}rate:${options.name}`;
     this.keys = { log: `${base}:log`, tokens: `${base}:tokens`, limits: `${base}:limits` };
@@ -70,16 +90,15 @@ export class RateBudget {
 
   /** Takes one request and `tokens` (an estimate is fine: `settle` corrects it) from the budget, or says how long to wait. */
   async reserve(tokens: number): Promise<Reservation> {
-    requireTokenCount(tokens);
     const reservationId = randomUUID();
-    const [granted, waitMs] = (await RESERVE_SCRIPT.run(this.redis, this.scriptKeys(), [
-      reservationId,
-      tokens,
-      this.options.rpm ?? 0,
-      this.options.tpm ?? 0,
-      this.windowMs,
-    ])) as [number, number];
+    const [granted, waitMs] = (await RESERVE_SCRIPT.run(this.redis, this.scriptKeys, this.reserveArgs(reservationId, tokens))) as [number, number];
     return granted === 1 ? { granted: true, reservationId } : { granted: false, waitMs };
+  }
+
+  /** ARGV of the reserve script (the guard's admit script takes them after the breaker's). */
+  reserveArgs(reservationId: string, tokens: number): (string | number)[] {
+    requireTokenCount(tokens);
+    return [reservationId, tokens, this.options.rpm ?? 0, this.options.tpm ?? 0, this.windowMs, this.maxBlockMs];
   }
 
   /**
@@ -89,30 +108,52 @@ export class RateBudget {
    */
   async settle(reservationId: string, actualTokens: number): Promise<boolean> {
     requireTokenCount(actualTokens);
-    return (await SETTLE_SCRIPT.run(this.redis, this.scriptKeys(), [reservationId, actualTokens, this.windowMs])) === 1;
+    return (await SETTLE_SCRIPT.run(this.redis, this.scriptKeys, [reservationId, actualTokens, this.windowMs])) === 1;
   }
 
-  /** Refuses every reservation, in every process, for `ms` (e.g. a 429's Retry-After, however long). Returns the end (epoch ms, Redis clock). */
+  /**
+   * Refuses every reservation, in every process, for `ms` (e.g. a 429's Retry-After), but
+   * never longer than `maxBlockMs`. Returns the end (epoch ms, Redis clock).
+   */
   async blockFor(ms: number): Promise<number> {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`rate budget ${this.name}: block of ${ms} ms`);
-    return Number(await BLOCK_SCRIPT.run(this.redis, this.scriptKeys(), [Math.ceil(ms)]));
+    return Number(await LEARN_SCRIPT.run(this.redis, this.scriptKeys, this.lessonArgs({ learnedRpm: '', learnedTpm: '', blockMs: ms })));
+  }
+
+  /** Ends the current block at once (the admin reset); true if there was one. */
+  async clearBlock(): Promise<boolean> {
+    return (await this.redis.hdel(this.keys.limits, 'blockedUntil')) === 1;
   }
 
   /**
    * Adopts the provider's `x-ratelimit-limit-*` (only ever below the configured limits), and
-   * blocks until the reset when `x-ratelimit-remaining-*` says the budget is used up.
+   * blocks until the reset (capped) when `x-ratelimit-remaining-*` says the budget is used up.
    */
   async learnFromHeaders(headers: HeaderSource): Promise<void> {
-    const seen = readRateLimitHeaders(headers);
-    const learned: (string | number)[] = [];
-    if (seen.limitRequests) learned.push('learnedRpm', seen.limitRequests);
-    if (seen.limitTokens) learned.push('learnedTpm', seen.limitTokens);
-    if (learned.length > 0 && this.learnedChanged(learned.join(','))) await this.redis.hset(this.keys.limits, ...learned);
+    const lesson = this.lessonOf(headers);
+    if (lesson.learnedRpm === '' && lesson.learnedTpm === '' && lesson.blockMs === 0) return;
+    await LEARN_SCRIPT.run(this.redis, this.scriptKeys, this.lessonArgs(lesson));
+  }
+
+  /** What the headers of an answer teach: learned limits when they changed (or are due a refresh), the block a used-up window asks for. */
+  lessonOf(headers: HeaderSource | undefined, blockMs = 0): BudgetLesson {
+    const seen = headers ? readRateLimitHeaders(headers) : {};
+    const learned = `${seen.limitRequests ?? ''},${seen.limitTokens ?? ''}`;
+    const changed = learned !== ',' && this.learnedChanged(learned);
     const exhaustedForMs = Math.max(
       seen.remainingRequests === 0 ? (seen.resetRequestsMs ?? 0) : 0,
       seen.remainingTokens === 0 ? (seen.resetTokensMs ?? 0) : 0,
     );
-    if (exhaustedForMs > 0) await this.blockFor(exhaustedForMs);
+    return {
+      learnedRpm: changed && seen.limitRequests ? seen.limitRequests : '',
+      learnedTpm: changed && seen.limitTokens ? seen.limitTokens : '',
+      blockMs: Math.max(blockMs, exhaustedForMs),
+    };
+  }
+
+  /** ARGV of the learn script, and the tail of the guard's finish script. */
+  lessonArgs({ learnedRpm, learnedTpm, blockMs }: BudgetLesson): (string | number)[] {
+    if (!(Number.isFinite(blockMs) && blockMs >= 0)) throw new RangeError(`rate budget ${this.name}: block of ${blockMs} ms`);
+    return [learnedRpm, learnedTpm, Math.ceil(blockMs), this.maxBlockMs];
   }
 
   async limits(): Promise<RateLimits> {
@@ -145,7 +186,8 @@ export class RateBudget {
     return true;
   }
 
-  private scriptKeys(): string[] {
+  /** The KEYS of every budget script (the guard's combined scripts take them after the breaker's). */
+  get scriptKeys(): string[] {
     return [this.keys.log, this.keys.tokens, this.keys.limits];
   }
 }

@@ -9,6 +9,8 @@ export function adminAuthMiddleware(keys: ApiKeys) {
   return (request: Request, response: Response, next: NextFunction): void => {
     if (keys.roleOf(presentedKey(request) ?? basicPassword(request)) === 'admin') return next();
     response.setHeader('WWW-Authenticate', 'Basic realm="embedding-service admin", charset="UTF-8"');
+    // Refused before any body was read: close rather than read the rest of it.
+    response.setHeader('Connection', 'close');
     response.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'an admin API key is required', requestId: String((request as { id?: unknown }).id ?? '') });
   };
 }

@@ -2,7 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import type { ErrorResponseDto, FieldProblemDto } from './error-response.dto';
-import { ServiceUnavailableError } from './http-errors';
+import { DEPENDENCY_RETRY_MS, isDependencyDown } from './dependency-errors';
+import { DomainError, httpStatusOf } from './errors';
 
 /** PostgreSQL errors caused by the request's data, not by us (class 22: data exception). */
 const CLIENT_DATA_ERRORS: Record<string, string> = {
@@ -15,24 +16,10 @@ const CLIENT_DATA_ERRORS: Record<string, string> = {
   '22P05': 'text contains an untranslatable character',
 };
 
-const DEPENDENCY_RETRY_MS = 5_000;
-/** Connection-level failures of PostgreSQL (SQLSTATE class 08, 57P0x, 53300) or the network. */
-const DEPENDENCY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
-const CONNECTION_LOST =
-  /Connection is closed|MaxRetriesPerRequestError|Stream isn't writeable|Reached the max retries per request|Connection terminated|the database system is (starting up|shutting down)|connect ECONNREFUSED/;
-
-/** A request that failed because a dependency is down is a 503 (try again), not our bug. */
-function isDependencyDown(exception: unknown): boolean {
-  const error = exception as { code?: unknown; name?: unknown; message?: unknown; driverError?: { code?: unknown } };
-  const code = error?.driverError?.code ?? error?.code;
-  if (typeof code === 'string' && DEPENDENCY_CODES.has(code)) return true;
-  return CONNECTION_LOST.test(`${String(error?.name ?? '')} ${String(error?.message ?? '')}`);
-}
-
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
 };
 
 /** Turns every error into the one error shape; never leaks internals of a 500. */
@@ -50,7 +37,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, path: request.path }, 'request failed');
     }
     const retryAfterMs =
-      exception instanceof ServiceUnavailableError ? exception.retryAfterMs : dependencyDown ? DEPENDENCY_RETRY_MS : undefined;
+      exception instanceof DomainError ? exception.retryAfterMs : dependencyDown ? DEPENDENCY_RETRY_MS : undefined;
     if (retryAfterMs !== undefined) response.setHeader('Retry-After', Math.max(1, Math.ceil(retryAfterMs / 1000)).toString());
     const body: ErrorResponseDto = {
       statusCode: status,
@@ -69,6 +56,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     details?: FieldProblemDto[];
     context?: Record<string, unknown>;
   } {
+    if (exception instanceof DomainError) {
+      return { status: httpStatusOf(exception.code), message: exception.message, details: exception.details, context: exception.context };
+    }
+    // The framework's own (unknown route, body too large, guards): already an HTTP answer.
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();

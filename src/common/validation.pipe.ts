@@ -1,5 +1,6 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
-import type { FieldProblem } from './http-errors';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type FieldProblem, invalidFields } from './errors';
+import { unsafeTextProblems } from './text-safety';
 
 /** Flattens nested validation errors into `items.3.question: must be …` problems. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldProblem[] {
@@ -17,18 +18,25 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Global validation: whitelist, transform, and unknown fields refused. */
+/** Refuses text PostgreSQL cannot store as sent (NUL, lone surrogates) in every argument of every route, before the DTO rules. */
+class TextSafeValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const problems = unsafeTextProblems(value, metadata.data ?? '');
+      if (problems.length > 0) throw invalidFields(problems);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+/** Global validation: whitelist, transform, unknown fields refused, and unsafe text refused everywhere. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new TextSafeValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const details = flattenValidationErrors(errors);
-      const message = details.map((d) => `${d.field}: ${d.problem}`).join('; ') || 'invalid request';
-      return new BadRequestException({ message, details });
-    },
+    exceptionFactory: (errors) => invalidFields(flattenValidationErrors(errors)),
   });
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { badRequest } from '../common/http-errors';
+import { badRequest } from '../common/errors';
 import { cosineSimilarity } from './cosine-similarity';
 import { ComparePairsDto, PairComparisonDto } from './dto/pair-comparison.dto';
 import { SimilarityRequestDto, SimilarityResponseDto } from './dto/similarity.dto';

@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { checkedInt } from '../embeddings/vector-sql';
 import { fromVectorSend, fromVectorSendRows } from '../embeddings/binary-vectors';
+import type { VectorSource } from './bounded-near-duplicate-scan';
 import type { VectorEntry } from './near-duplicate-pairs';
 
 /** Rows per FETCH: large enough that round trips do not matter, small enough to stream (~25 MB at 1536 dimensions). */
 const PAGE_SIZE = 2_000;
 
 type Model = Pick<EmbeddingModelEntity, 'id' | 'dimensions'>;
+type Queryable = Pick<DataSource, 'query'>;
 
 export interface LoadOptions {
   category?: string;
-  /** How many rows to expect (from `countCurrent`), for progress. */
-  expected?: number;
   onProgress?: (fractionDone: number) => void;
   signal?: AbortSignal;
 }
@@ -37,8 +37,12 @@ export interface PairWithVector {
 export class EmbeddingVectors {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async countCurrent(model: Model, category?: string): Promise<number> {
-    const [row]: Array<{ n: string }> = await this.db.query(
+  countCurrent(model: Model, category?: string): Promise<number> {
+    return this.countCurrentWith(this.db, model, category);
+  }
+
+  private async countCurrentWith(db: Queryable, model: Model, category?: string): Promise<number> {
+    const [row]: Array<{ n: string }> = await db.query(
       `SELECT count(*) AS n
        FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
        WHERE e.model_id = ${checkedInt(model.id)} ${category === undefined ? '' : 'AND q.category = $1'}`,
@@ -48,41 +52,46 @@ export class EmbeddingVectors {
   }
 
   /**
-   * Every current vector of a model (optionally of one category), streamed through a
-   * server-side cursor: one plan for the whole read, `vector_send` computed only for the
-   * rows each FETCH returns. (Keyset pages re-planned per page joined and sorted all the
-   * remaining rows every time, README "Loading vectors".)
+   * Every current vector of a model (optionally of one category), all in memory: for sets
+   * small enough to answer in a request. Larger sets go through `readSnapshot`.
    */
   async loadCurrent(model: Model, options: LoadOptions = {}): Promise<VectorEntry<string>[]> {
-    const entries: VectorEntry<string>[] = [];
+    return this.readSnapshot(model, options.category, async (snapshot) => {
+      const entries: VectorEntry<string>[] = [];
+      for await (const page of snapshot.pages()) {
+        options.signal?.throwIfAborted();
+        entries.push(...page);
+        if (snapshot.expected) options.onProgress?.(Math.min(1, entries.length / snapshot.expected));
+      }
+      options.onProgress?.(1);
+      return entries;
+    });
+  }
+
+  /**
+   * Runs `body` with a read-only REPEATABLE READ snapshot of a model's current vectors (of
+   * one category): `pages()` streams them through a server-side cursor (one plan for the
+   * whole read, `vector_send` computed only for the rows each FETCH returns; keyset pages
+   * re-planned per page joined and sorted all the remaining rows every time, README
+   * "Loading vectors"), and `vectorsOf(ids)` reads chosen ones back from the same snapshot.
+   * One connection for the whole body.
+   */
+  async readSnapshot<T>(model: Model, category: string | undefined, body: (snapshot: VectorSnapshot) => Promise<T>): Promise<T> {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
-      await runner.startTransaction();
-      await runner.query(
-        `DECLARE current_vectors NO SCROLL CURSOR FOR
-         SELECT e.qa_pair_id AS id, vector_send(e.embedding) AS bytes
-         FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
-         WHERE e.model_id = ${checkedInt(model.id)} ${options.category === undefined ? '' : 'AND q.category = $1'}`,
-        options.category === undefined ? [] : [options.category],
-      );
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const rows: Array<{ id: string; bytes: Buffer }> = await runner.query(`FETCH ${PAGE_SIZE} FROM current_vectors`);
-        const vectors = fromVectorSendRows(rows.map((row) => row.bytes), model.dimensions);
-        rows.forEach((row, i) => entries.push({ id: row.id, vector: vectors[i] }));
-        if (options.expected) options.onProgress?.(Math.min(1, entries.length / options.expected));
-        if (rows.length < PAGE_SIZE) break;
-      }
+      await runner.startTransaction('REPEATABLE READ');
+      await runner.query('SET TRANSACTION READ ONLY');
+      const expected = await this.countCurrentWith(runner, model, category);
+      const result = await body(new VectorSnapshot(runner, model, category, expected));
       await runner.commitTransaction();
+      return result;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       throw error;
     } finally {
       await runner.release();
     }
-    options.onProgress?.(1);
-    return entries;
   }
 
   /** The pairs that exist among `ids`, each with its current vector under the model or null. */
@@ -118,5 +127,50 @@ export class EmbeddingVectors {
       [size],
     );
     return rows.map(({ bytes, ...pair }) => ({ ...pair, vector: fromVectorSend(bytes) }));
+  }
+}
+
+/**
+ * A model's current vectors as one snapshot reads them (see `EmbeddingVectors.readSnapshot`):
+ * streamed in pages of 2,000 (once per snapshot: the cursor ends with the transaction), and
+ * read back by id. Valid only inside the `readSnapshot` body.
+ */
+export class VectorSnapshot implements VectorSource<string> {
+  constructor(
+    private readonly runner: QueryRunner,
+    private readonly model: Model,
+    private readonly category: string | undefined,
+    /** Rows `pages()` will give. */
+    readonly expected: number,
+  ) {}
+
+  async *pages(): AsyncGenerator<VectorEntry<string>[]> {
+    const { runner, model, category } = this;
+    await runner.query(
+      `DECLARE current_vectors NO SCROLL CURSOR FOR
+       SELECT e.qa_pair_id AS id, vector_send(e.embedding) AS bytes
+       FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
+       WHERE e.model_id = ${checkedInt(model.id)} ${category === undefined ? '' : 'AND q.category = $1'}`,
+      category === undefined ? [] : [category],
+    );
+    for (;;) {
+      const rows: Array<{ id: string; bytes: Buffer }> = await runner.query(`FETCH ${PAGE_SIZE} FROM current_vectors`);
+      const vectors = fromVectorSendRows(rows.map((row) => row.bytes), model.dimensions);
+      yield rows.map((row, i) => ({ id: row.id, vector: vectors[i] }));
+      if (rows.length < PAGE_SIZE) return;
+    }
+  }
+
+  /** The stored vectors of these pairs (the ones current in this snapshot). */
+  async vectorsOf(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; bytes: Buffer }> = await this.runner.query(
+      `SELECT e.qa_pair_id AS id, vector_send(e.embedding) AS bytes
+       FROM embeddings e
+       WHERE e.model_id = ${checkedInt(this.model.id)} AND e.qa_pair_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const vectors = fromVectorSendRows(rows.map((row) => row.bytes), this.model.dimensions);
+    return new Map(rows.map((row, i) => [row.id, vectors[i]]));
   }
 }

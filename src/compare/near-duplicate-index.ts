@@ -35,7 +35,7 @@ export interface FindPairsOptions extends ScanOptions {
 }
 
 export const DEFAULT_TARGET_RECALL = 0.999;
-const DEFAULT_SEED = 0x5eed;
+export const DEFAULT_SEED = 0x5eed;
 /** Share of build time spent hashing, the rest sorts the band tables (measured at 20k × 1536). */
 const HASHING_SHARE = 0.85;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { findNearDuplicatesBounded, SIGNING_SHARE } from './bounded-near-duplicate-scan';
 import { EmbeddingVectors } from './embedding-vectors';
-import { findNearDuplicatesUpTo } from './find-near-duplicates';
 import { groupIntoClusters } from './near-duplicate-clusters';
 import type { CompareRun } from './runs/compare-runs';
 import type { RunOutcome } from './runs/background-runs';
@@ -16,14 +16,15 @@ export interface ScanParameters {
   category: string | null;
 }
 
-/** Shares of a scan's progress, from measured phase times at 20k × 1536 (README "Background scans and runs"). */
-const LOAD_SHARE = 0.3;
+/** Progress share of the searching phase's end; storing takes the rest. */
 const SEARCH_END = 0.95;
 
 /**
- * The work of one background near-duplicate scan, run by a worker: loads the model's
- * current vectors, finds every pair at or above the threshold with the LSH index, groups
- * them into clusters, and hands back the results to be stored with the run's completion.
+ * The work of one background near-duplicate scan, run by a worker: finds every pair of the
+ * model's current vectors at or above the threshold with the bounded-memory LSH scan (only
+ * signatures stay in memory; candidates' vectors are read back in blocks, all from one
+ * snapshot), groups them into clusters, and hands back the results to be stored with the
+ * run's completion. Memory does not grow with the vectors' size: ~300 B per vector.
  */
 @Injectable()
 export class NearDuplicateScan {
@@ -36,35 +37,30 @@ export class NearDuplicateScan {
   async run(run: CompareRun, report: ReportProgress, signal: AbortSignal): Promise<RunOutcome> {
     const { threshold, limit, category } = run.parameters as unknown as ScanParameters;
     const model = await this.models.getById(run.modelId);
-    let started = performance.now();
     report(0, 'loading');
-    const expected = await this.vectors.countCurrent(model, category ?? undefined);
-    const entries = await this.vectors.loadCurrent(model, {
-      category: category ?? undefined,
-      expected,
-      signal,
-      onProgress: (fraction) => report(LOAD_SHARE * fraction, 'loading'),
-    });
-    const loadSeconds = seconds(started);
-
-    started = performance.now();
-    const { pairs, truncated } = await findNearDuplicatesUpTo(entries, {
-      threshold,
-      limit,
-      signal,
-      onProgress: (fraction) => report(LOAD_SHARE + (SEARCH_END - LOAD_SHARE) * fraction, 'searching'),
-    });
+    const found = await this.vectors.readSnapshot(model, category ?? undefined, (snapshot) =>
+      findNearDuplicatesBounded(snapshot, {
+        threshold,
+        limit: limit + 1,
+        signal,
+        onProgress: (fraction) => report(SEARCH_END * fraction, fraction < SIGNING_SHARE ? 'loading' : 'searching'),
+      }),
+    );
+    const truncated = found.pairs.length > limit;
+    const pairs = truncated ? found.pairs.slice(0, limit) : found.pairs;
     const clusters = groupIntoClusters(pairs);
-    const scanSeconds = seconds(started);
     report(SEARCH_END, 'storing');
 
     return {
-      summary: { vectors: entries.length, pairs: pairs.length, clusters: clusters.length, truncated, loadSeconds, scanSeconds },
+      summary: {
+        vectors: found.vectors,
+        pairs: pairs.length,
+        clusters: clusters.length,
+        truncated,
+        loadSeconds: found.signingSeconds,
+        scanSeconds: found.searchSeconds,
+      },
       write: (tx) => this.results.write(tx, run.id, pairs, clusters),
     };
   }
-}
-
-function seconds(since: number): number {
-  return Math.round(performance.now() - since) / 1000;
 }

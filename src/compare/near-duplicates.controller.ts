@@ -1,13 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
-  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation,
+  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation,
   ApiServiceUnavailableResponse, ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { ApiKeyAuth } from '../common/auth/auth.decorators';
+import type { Request, Response } from 'express';
+import { ApiKeys, presentedKey } from '../common/auth/api-keys';
+import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { PageQueryDto } from '../common/page.dto';
-import { conflict, uuidParam } from '../common/http-errors';
+import { uuidParam } from '../common/http-errors';
+import { conflict } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import {
@@ -33,6 +35,7 @@ export class NearDuplicatesController {
     private readonly results: ScanResults,
     private readonly recorded: RecordedDuplicates,
     private readonly models: EmbeddingModelsService,
+    private readonly keys: ApiKeys,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -42,20 +45,28 @@ export class NearDuplicatesController {
     summary: 'Find near-duplicate QA pairs (each pair once, most similar first, optionally clustered)',
     description:
       'Up to NEAR_DUPLICATE_SYNC_MAX_VECTORS current embeddings (5,000 at 1536 dimensions, ~1 s) answer in the request (200). ' +
-      'A larger set starts a background scan of all of it (202, `mode: background`): poll `scan.id`, then page through its pairs and clusters.',
+      'A larger set starts a background scan of all of it (202, `mode: background`), which needs an admin key (403 otherwise): ' +
+      'poll `scan.id`, then page through its pairs and clusters.',
   })
   @ApiOkResponse({ type: NearDuplicatesResponseDto, description: 'Answered in the request' })
   @ApiAcceptedResponse({ type: NearDuplicatesResponseDto, description: 'Too large to answer at once: a background scan was started' })
+  @ApiForbiddenResponse({ description: 'Too large to answer at once, and background scans need an admin key', type: ErrorResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
   @ApiServiceUnavailableResponse(NOT_QUEUED)
-  async find(@Body() body: NearDuplicatesRequestDto, @Res({ passthrough: true }) response: Response): Promise<NearDuplicatesResponseDto> {
-    const outcome = await this.nearDuplicates.findNearDuplicates(body);
+  async find(
+    @Body() body: NearDuplicatesRequestDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<NearDuplicatesResponseDto> {
+    const mayStartScan = this.keys.roleOf(presentedKey(request)) === 'admin';
+    const outcome = await this.nearDuplicates.findNearDuplicates(body, { mayStartScan });
     if (outcome.mode === 'background') response.status(202);
     return NearDuplicatesResponseDto.from(outcome);
   }
 
   @Post('scans')
   @HttpCode(202)
+  @AdminOnly()
   @ApiOperation({ summary: 'Start a background near-duplicate scan of every current embedding of a model (or of one category)' })
   @ApiAcceptedResponse({ type: ScanRunDto })
   @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
@@ -104,6 +115,7 @@ export class NearDuplicatesController {
 
   @Post('scans/:id/retry')
   @HttpCode(202)
+  @AdminOnly()
   @ApiOperation({ summary: 'Run a failed or interrupted scan again' })
   @ApiAcceptedResponse({ type: ScanRunDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

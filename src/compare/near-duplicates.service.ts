@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { forbidden } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
@@ -70,12 +71,23 @@ export class NearDuplicatesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async findNearDuplicates(query: NearDuplicateQuery): Promise<InRequestNearDuplicates | BackgroundNearDuplicates> {
+  /** `mayStartScan`: whether the caller may start a background scan (admins only) when the set is too large to answer at once. */
+  async findNearDuplicates(
+    query: NearDuplicateQuery,
+    { mayStartScan }: { mayStartScan: boolean },
+  ): Promise<InRequestNearDuplicates | BackgroundNearDuplicates> {
     const threshold = query.threshold ?? DEFAULT_THRESHOLD;
     const limit = query.limit ?? DEFAULT_PAIR_LIMIT;
     const model = await chooseModel(this.models, query.model);
     const count = await this.vectors.countCurrent(model, query.category);
-    if (count > this.inRequestMaxVectors(model)) {
+    const inRequestMax = this.inRequestMaxVectors(model);
+    if (count > inRequestMax) {
+      if (!mayStartScan) {
+        throw forbidden(
+          `${count} vectors are more than the ${inRequestMax} answered in a request: that takes a background scan, ` +
+            'which needs an admin API key (or narrow the set with `category`)',
+        );
+      }
       const scan = await this.start(model, { threshold, limit: DEFAULT_SCAN_LIMIT, category: query.category ?? null });
       return { mode: 'background', model: model.name, threshold, vectors: count, scan };
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, notFound } from '../common/http-errors';
+import { conflict, notFound } from '../common/errors';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import { cosineSimilarity } from './cosine-similarity';

@@ -3,7 +3,8 @@ import { envSchema, type Env, type ProcessRole } from './config.schema';
 /** The typed configuration every module receives (token APP_CONFIG). */
 export interface AppConfig {
   roles: ProcessRole[];
-  http: { host: string; port: number; bodyLimitMb: number };
+  /** idempotencyKeyRetentionMs: how long an `Idempotency-Key` of a create is remembered. */
+  http: { host: string; port: number; bodyLimitMb: number; idempotencyKeyRetentionMs: number };
   logLevel: Env['LOG_LEVEL'];
   database: { url: string; poolSize: number; statementTimeoutMs: number; runMigrations: boolean };
   redis: { url: string; prefix: string };
@@ -24,7 +25,25 @@ export interface AppConfig {
     reconcilePageSize: number;
   };
   shutdownGraceMs: number;
-  search: { efSearch: number };
+  /** HTTP_SHUTDOWN_GRACE_MS and SSE_MAX_STREAMS_PER_KEY. */
+  httpShutdownGraceMs: number;
+  sseMaxStreamsPerKey: number;
+  search: {
+    efSearch: number;
+    /** The mode a request without `mode` gets. */
+    defaultMode: 'vector' | 'lexical' | 'hybrid';
+    /** Longest a search waits for its query embedding before it answers from the lexical index. */
+    embedTimeoutMs: number;
+    /** Query-embedding cache: entry lifetime (0 = off) and most entries kept in Redis. */
+    cacheTtlS: number;
+    cacheMaxEntries: number;
+    /** k of reciprocal rank fusion in hybrid mode. */
+    rrfK: number;
+    /** Most full-text matches ranked per lexical step (ranking reads each one's document). */
+    lexicalMaxCandidates: number;
+    /** Text search configuration the lexical index is built with (read by its schema migration). */
+    textConfig: string;
+  };
   compare: {
     /** Near-duplicate requests over at most this many 1536-d vectors (scaled by dimensions) answer in the request. */
     syncMaxVectors: number;
@@ -53,7 +72,7 @@ export interface AppConfig {
     slowCallMs?: number;
   };
   /** The shared rate budget per remote provider (rpm and tpm: unset = only what the provider's headers say). */
-  rateLimit: { rpm?: number; tpm?: number; windowMs: number; maxWaitMs: number };
+  rateLimit: { rpm?: number; tpm?: number; windowMs: number; maxWaitMs: number; maxBlockMs: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -86,7 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   return {
     roles: e.ROLE,
-    http: { host: e.HOST, port: e.PORT, bodyLimitMb: e.BODY_LIMIT_MB },
+    http: { host: e.HOST, port: e.PORT, bodyLimitMb: e.BODY_LIMIT_MB, idempotencyKeyRetentionMs: e.IDEMPOTENCY_KEY_RETENTION_MS },
     logLevel: e.LOG_LEVEL,
     database: {
       url: e.DATABASE_URL,
@@ -117,7 +136,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       reconcilePageSize: e.RECONCILE_PAGE_SIZE,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    search: { efSearch: e.SEARCH_EF_SEARCH },
+    httpShutdownGraceMs: e.HTTP_SHUTDOWN_GRACE_MS,
+    sseMaxStreamsPerKey: e.SSE_MAX_STREAMS_PER_KEY,
+    search: {
+      efSearch: e.SEARCH_EF_SEARCH,
+      defaultMode: e.SEARCH_DEFAULT_MODE,
+      embedTimeoutMs: e.SEARCH_EMBED_TIMEOUT_MS,
+      cacheTtlS: e.SEARCH_CACHE_TTL_S,
+      cacheMaxEntries: e.SEARCH_CACHE_MAX_ENTRIES,
+      rrfK: e.SEARCH_RRF_K,
+      lexicalMaxCandidates: e.SEARCH_LEXICAL_MAX_CANDIDATES,
+      textConfig: e.SEARCH_TEXT_CONFIG,
+    },
     compare: {
       syncMaxVectors: e.NEAR_DUPLICATE_SYNC_MAX_VECTORS,
       ingestCheck: {
@@ -161,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tpm: e.RATE_LIMIT_TPM || undefined,
       windowMs: e.RATE_LIMIT_WINDOW_MS,
       maxWaitMs: e.RATE_LIMIT_MAX_WAIT_MS,
+      maxBlockMs: e.RATE_LIMIT_MAX_BLOCK_MS,
     },
   };
 }

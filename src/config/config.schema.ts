@@ -28,6 +28,9 @@ export const envSchema = z.object({
   PORT: envInt(3000, 0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_MB: envInt(16, 1, 512),
+  HTTP_SHUTDOWN_GRACE_MS: envInt(10_000, 0, 600_000),
+  SSE_MAX_STREAMS_PER_KEY: envInt(5, 1, 10_000),
+  IDEMPOTENCY_KEY_RETENTION_MS: envInt(86_400_000, 1_000, 2_592_000_000),
 
   DATABASE_URL: envUrl('postgres://postgres@127.0.0.1:5432/embeddings', ['postgres:', 'postgresql:']),
   DATABASE_POOL_SIZE: envInt(10, 1, 200),
@@ -71,8 +74,16 @@ export const envSchema = z.object({
   RATE_LIMIT_TPM: envInt(0, 0, 2_000_000_000),
   RATE_LIMIT_WINDOW_MS: envInt(60_000, 1_000, 3_600_000),
   RATE_LIMIT_MAX_WAIT_MS: envInt(10_000, 0, 3_600_000),
+  RATE_LIMIT_MAX_BLOCK_MS: envInt(300_000, 1_000, 86_400_000),
 
   SEARCH_EF_SEARCH: envInt(100, 10, 1000),
+  SEARCH_DEFAULT_MODE: z.enum(['vector', 'lexical', 'hybrid']).default('vector'),
+  SEARCH_EMBED_TIMEOUT_MS: envInt(2_000, 50, 120_000),
+  SEARCH_CACHE_TTL_S: envInt(86_400, 0, 31_536_000),
+  SEARCH_CACHE_MAX_ENTRIES: envInt(100_000, 1, 10_000_000),
+  SEARCH_RRF_K: envInt(60, 1, 10_000),
+  SEARCH_LEXICAL_MAX_CANDIDATES: envInt(5_000, 100, 1_000_000),
+  SEARCH_TEXT_CONFIG: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL text search configuration name').default('english'),
 
   NEAR_DUPLICATE_SYNC_MAX_VECTORS: envInt(5_000, 0, 100_000),
   NEAR_DUPLICATE_INGEST_CHECK: envBoolean(true),

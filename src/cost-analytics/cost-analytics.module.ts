@@ -12,6 +12,7 @@ import { DashboardAssets } from './dashboard/dashboard-assets';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { ModelPricesController } from './prices/model-prices.controller';
 import { ModelPricesService } from './prices/model-prices.service';
+import { QueryCacheSavingsService } from './query-cache/query-cache-savings.service';
 import { CostProjectionService } from './reports/cost-projection.service';
 import { CostReportController } from './reports/cost-report.controller';
 import { CostReportService } from './reports/cost-report.service';
@@ -22,7 +23,7 @@ import { UsageLedgerService } from './usage-ledger.service';
 
 /**
  * Usage ledger and rollups, cost reports and projection, price history, budgets with
- * scheduled alerts and the hard-cap gate, and the dashboard. See README.md.
+ * scheduled alerts and the hard-cap gate, what search's query cache saved, and the dashboard. See README.md.
  */
 @Module({
   controllers: [CostReportController, BudgetsController, CostAlertsController, ModelPricesController, DashboardController],
@@ -35,6 +36,7 @@ import { UsageLedgerService } from './usage-ledger.service';
     CostProjectionService,
     ReconciliationService,
     ModelPricesService,
+    QueryCacheSavingsService,
     BudgetsService,
     BudgetStatusService,
     BudgetGate,
@@ -43,6 +45,6 @@ import { UsageLedgerService } from './usage-ledger.service';
     CostAlertScheduler,
     DashboardAssets,
   ],
-  exports: [UsageLedgerService, BudgetGate],
+  exports: [UsageLedgerService, BudgetGate, QueryCacheSavingsService],
 })
 export class CostAnalyticsModule {}

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { badRequest } from '../common/http-errors';
+import { badRequest } from '../common/errors';
 
 /** The embedding model registered under `name`, or a 400 naming the `model` field. */
 export async function knownModel(db: DataSource, name: string): Promise<{ id: number; name: string }> {

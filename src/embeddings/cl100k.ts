@@ -31,6 +31,9 @@ const splitPattern = new RegExp(cl100kBase.pat_str, 'gu');
 
 const ASCII = /^[\x00-\x7f]*$/;
 
+/** cl100k_base's special tokens: `countTokens` reads them as the plain text they look like. */
+export const CL100K_SPECIAL_TOKENS: readonly string[] = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|endofprompt|>'];
+
 export function countTokens(text: string): number {
   // ASCII text is its own UTF-8 byte string: skip the per-piece Buffer round trip.
   const ascii = ASCII.test(text);

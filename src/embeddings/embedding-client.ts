@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ProviderGuards } from '../circuit-breaker/provider-guards';
+import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailable-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { UsageLedgerService } from '../cost-analytics/usage-ledger.service';
+import { type CallSettlement, type LedgerItem, UsageLedgerService } from '../cost-analytics/usage-ledger.service';
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
 import { API_LIMITS, packBatches } from './batch-packing';
 import type { EmbeddingModelEntity } from './embedding-model.entity';
@@ -24,12 +25,24 @@ export interface EmbedCallReport {
 }
 
 /**
+ * Called with each provider call's vectors as soon as it answers: items[start, start +
+ * vectors.length) of the `embed` call. Storing them here keeps what was paid for when a
+ * later call of the same `embed` fails.
+ */
+export type GroupAnswered = (start: number, vectors: Float32Array[]) => Promise<void>;
+
+/**
  * The one way to spend tokens: packs inputs under the API limits, calls the model's
- * provider through its guard (shared rate budget, circuit breaker), and writes every call
- * to the usage ledger. A call the guard does not admit throws ProviderUnavailableError.
+ * provider through its guard (shared rate budget, circuit breaker), one call per group.
+ * Every call is in the usage ledger before it is sent (unconfirmed spend), then confirmed
+ * with the provider's usage, or marked not billed when the provider answered an error; a
+ * call whose outcome is unknown (timeout, dropped connection, the process died) stays
+ * unconfirmed. A call the guard does not admit throws ProviderUnavailableError.
  */
 @Injectable()
 export class EmbeddingClient {
+  private readonly logger = new Logger(EmbeddingClient.name);
+
   constructor(
     private readonly providers: EmbeddingProviders,
     private readonly ledger: UsageLedgerService,
@@ -41,6 +54,7 @@ export class EmbeddingClient {
     model: EmbeddingModelEntity,
     items: EmbedItem[],
     report?: EmbedCallReport,
+    onGroupAnswered?: GroupAnswered,
   ): Promise<Float32Array[]> {
     const tooLong = items.find((item) => item.tokens > model.maxInputTokens);
     if (tooLong) {
@@ -54,6 +68,11 @@ export class EmbeddingClient {
     };
     const vectors: Float32Array[] = [];
     for (const group of packBatches(items, limits)) {
+      const callId = randomUUID();
+      const ledgerItems: LedgerItem[] = group.map(({ qaPairId, category, purpose, tokens }) => ({ qaPairId, category, purpose, tokens }));
+      // Durable before anything leaves: if this throws, nothing was sent.
+      await this.ledger.recordPending({ callId, modelId: model.id, items: ledgerItems });
+
       let durationMs = 0;
       // Only the provider's own failures are classified; Redis trouble in the guard stays what it is.
       const send = async () => {
@@ -67,21 +86,50 @@ export class EmbeddingClient {
         }
       };
       const tokens = group.reduce((sum, item) => sum + item.tokens, 0);
-      const response = guard ? await guard.call(tokens, send) : await send();
-      await this.ledger.recordCall({
-        callId: randomUUID(),
-        modelId: model.id,
-        requestId: response.requestId,
-        durationMs,
-        reportedTokens: response.reportedTokens,
-        items: group.map(({ qaPairId, category, purpose, tokens }) => ({ qaPairId, category, purpose, tokens })),
-      });
+      let response: Awaited<ReturnType<typeof send>>;
+      try {
+        response = guard ? await guard.call(tokens, send) : await send();
+      } catch (caught) {
+        const notBilled = notBilledReason(caught);
+        if (notBilled !== null) await this.settle(callId, ledgerItems, { outcome: 'not_billed', durationMs, error: notBilled });
+        throw caught;
+      }
+
       if (report) {
         report.calls += 1;
         report.inputsPerCall.push(group.length);
       }
+      // Keep the vectors (paid for) and confirm the spend side by side; a failed confirm leaves the call unconfirmed, still counted.
+      const [stored] = await Promise.allSettled([
+        onGroupAnswered?.(vectors.length, response.vectors),
+        this.settle(callId, ledgerItems, { outcome: 'confirmed', requestId: response.requestId, durationMs, reportedTokens: response.reportedTokens }),
+      ]);
+      if (stored.status === 'rejected') throw stored.reason;
       vectors.push(...response.vectors);
     }
     return vectors;
   }
+
+  /** Settles without throwing: an unsettled call stays in the ledger as unconfirmed spend, which is what it then is. */
+  private async settle(callId: string, items: LedgerItem[], settlement: CallSettlement): Promise<void> {
+    try {
+      await this.ledger.settle(callId, items, settlement);
+    } catch (error) {
+      this.logger.warn(`provider call ${callId} stays unconfirmed in the usage ledger (${settlement.outcome} not written): ${String(error)}`);
+    }
+  }
+}
+
+/**
+ * Why a failed call cost nothing, or null when it may have been billed. A call the guard
+ * did not admit never left; an error the provider answered (4xx/5xx) is not billed. A
+ * timeout, a dropped connection, an abort or a broken answer: the outcome is unknown.
+ */
+function notBilledReason(caught: unknown): string | null {
+  const error = classifyProviderError(caught);
+  if (error instanceof ProviderUnavailableError && error.cause === undefined) return `not sent: ${error.reason}`;
+  const { status, code } = error.details;
+  // Status and code only: a provider's message may quote part of the API key.
+  if (typeof status === 'number') return `provider answered ${status}${code ? ` ${code}` : ''}`;
+  return null;
 }

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { badRequest, conflict, notFound } from '../common/http-errors';
+import { badRequest, conflict, notFound } from '../common/errors';
+import { priceAtSql } from '../cost-analytics/prices/price-at-sql';
 import { EmbeddingModelEntity } from './embedding-model.entity';
 import { hnswIndexName, hnswIndexSql, MAX_INDEXED_DIMENSIONS } from './vector-sql';
 
@@ -126,6 +127,24 @@ export class EmbeddingModelsService {
     });
     if (model.provider === 'offline') this.logger.warn(`search runs on ${model.name}: offline, not semantic`);
     return model;
+  }
+
+  /**
+   * The price per 1M tokens in force at `at` for each model, by id, as exact decimal text:
+   * the latest price change effective by then, else the registered price (the same rule
+   * the usage ledger bills with).
+   */
+  async pricesInForce(at: Date = new Date()): Promise<Map<number, string>> {
+    const rows: Array<{ id: number; price: string }> = await this.db.query(
+      `SELECT m.id, ${priceAtSql('$1::timestamptz')}::text AS price FROM embedding_models m`,
+      [at.toISOString()],
+    );
+    return new Map(rows.map((row) => [row.id, row.price]));
+  }
+
+  /** The price per 1M tokens of `model` in force at `at` (see `pricesInForce`). */
+  async priceInForce(model: EmbeddingModelEntity, at: Date = new Date()): Promise<string> {
+    return (await this.pricesInForce(at)).get(model.id) ?? model.pricePerMillionTokens;
   }
 
   /** Every model's name, by id. */

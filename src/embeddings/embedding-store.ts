@@ -59,13 +59,17 @@ export class EmbeddingStore {
   /**
    * Writes embeddings only where the pair still has the content they were made from
    * (the row lock re-checks a pair edited meanwhile), so a stale job never overwrites a
-   * newer embedding. Clears the pairs' dead letters for this model. Returns the ids written.
+   * newer embedding. Clears the dead letters of the pairs written, and only those: a refused
+   * write (the pair moved on) must not erase the letter of its newer content. Under the
+   * row lock the written hash is the pair's current content, so any letter of a written
+   * pair is either for that content or obsolete. Returns the ids written.
    */
   async upsert(modelId: number, writes: EmbeddingWrite[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
     const written = await this.db.transaction(async (tx) => {
       const rows: Array<{ qa_pair_id: string }> = await tx.query(
-        `INSERT INTO embeddings (qa_pair_id, model_id, content_hash, embedding, tokens, embedded_at)
+        `WITH written AS (
+         INSERT INTO embeddings (qa_pair_id, model_id, content_hash, embedding, tokens, embedded_at)
          SELECT q.id, $1, q.content_hash, w.embedding::vector, w.tokens, now()
          FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[]) AS w(id, content_hash, embedding, tokens)
          JOIN (SELECT id, content_hash FROM qa_pairs WHERE id = ANY($2::uuid[]) ORDER BY id FOR SHARE) q
@@ -74,7 +78,9 @@ export class EmbeddingStore {
            SET content_hash = EXCLUDED.content_hash, embedding = EXCLUDED.embedding,
                tokens = EXCLUDED.tokens, embedded_at = EXCLUDED.embedded_at
            WHERE embeddings.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-         RETURNING qa_pair_id`,
+         RETURNING qa_pair_id),
+         cleared AS (DELETE FROM dead_letters d USING written w WHERE d.model_id = $1 AND d.qa_pair_id = w.qa_pair_id)
+         SELECT qa_pair_id FROM written`,
         [
           modelId,
           writes.map((w) => w.qaPairId),
@@ -83,10 +89,6 @@ export class EmbeddingStore {
           writes.map((w) => w.tokens),
         ],
       );
-      await tx.query(`DELETE FROM dead_letters WHERE model_id = $1 AND qa_pair_id = ANY($2::uuid[])`, [
-        modelId,
-        writes.map((w) => w.qaPairId),
-      ]);
       return new Set(rows.map((r) => r.qa_pair_id));
     });
     this.events.emitWritten({ modelId, qaPairIds: [...written] });

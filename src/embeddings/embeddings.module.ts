@@ -7,14 +7,14 @@ import { EmbeddingEvents } from './embedding-events';
 import { EmbeddingModelEntity } from './embedding-model.entity';
 import { EmbeddingModelsService } from './embedding-models.service';
 import { EmbeddingStore } from './embedding-store';
-import { ModelsController, SearchController } from './embeddings.controller';
+import { ModelsController } from './embeddings.controller';
 import { EmbeddingProviders } from './providers/embedding-providers';
-import { SearchService } from './search.service';
+import { VectorSearch } from './vector-search';
 
 @Module({
   imports: [TypeOrmModule.forFeature([EmbeddingModelEntity]), CostAnalyticsModule, CircuitBreakerModule],
-  controllers: [SearchController, ModelsController],
-  providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],
-  exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, EmbeddingEvents, SearchService],
+  controllers: [ModelsController],
+  providers: [EmbeddingModelsService, EmbeddingProviders, EmbeddingClient, EmbeddingStore, EmbeddingEvents, VectorSearch],
+  exports: [EmbeddingModelsService, EmbeddingClient, EmbeddingStore, EmbeddingEvents, VectorSearch],
 })
 export class EmbeddingsModule {}

@@ -1,16 +1,17 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
+import { ApiKeys, presentedKey } from '../common/auth/api-keys';
 import { Public } from '../common/auth/auth.decorators';
 import { REDIS } from '../redis/redis.tokens';
 
 class DependencyHealthDto {
   @ApiProperty() ok!: boolean;
-  @ApiProperty({ example: 1.2 }) latencyMs!: number;
-  @ApiProperty({ required: false }) error?: string;
+  @ApiProperty({ example: 1.2, required: false, description: 'Only with a valid API key' }) latencyMs?: number;
+  @ApiProperty({ required: false, description: 'Why the check failed; only with a valid API key (it may name internal hosts)' }) error?: string;
 }
 
 class HealthDto {
@@ -27,21 +28,27 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly keys: ApiKeys,
   ) {}
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Liveness and readiness: PostgreSQL and Redis answer' })
+  @ApiOperation({
+    summary: 'Liveness and readiness: PostgreSQL and Redis answer',
+    description: 'Open to anyone, who sees up or down per dependency; with a valid API key it also shows latencies and error messages.',
+  })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })
-  async health(@Res({ passthrough: true }) response: Response): Promise<HealthDto> {
+  async health(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<HealthDto> {
     const [postgres, redis] = await Promise.all([
       check(() => this.db.query('SELECT 1')),
       check(() => this.redis.ping()),
     ]);
     const ok = postgres.ok && redis.ok;
     response.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', postgres, redis };
+    const detailed = this.keys.roleOf(presentedKey(request)) !== undefined;
+    const shown = (dependency: DependencyHealthDto) => (detailed ? dependency : { ok: dependency.ok });
+    return { status: ok ? 'ok' : 'unavailable', postgres: shown(postgres), redis: shown(redis) };
   }
 }
 

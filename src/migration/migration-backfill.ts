@@ -1,4 +1,5 @@
-import { ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
@@ -111,7 +112,7 @@ export class MigrationBackfill {
       this.logger.log({ migrationId: migration.id, from: from.name, to: to.name }, 'migration cut over');
     } catch (error) {
       // An edit landed between the check and the switch, or the migration was paused: the next step looks again.
-      if (!(error instanceof ConflictException)) throw error;
+      if (!isDomainError(error, 'conflict')) throw error;
       this.logger.log({ migrationId: migration.id, why: error.message }, 'cutover deferred');
     }
   }

@@ -5,6 +5,7 @@ import { embeddingText } from '../common/qa-content';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { API_LIMITS } from '../embeddings/batch-packing';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
+import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { countTokens } from '../embeddings/tokenizer';
 import { ThroughputCounter } from '../queue/throughput-counter';
 import { MigrationCoverage } from './migration-coverage';
@@ -16,7 +17,7 @@ const TEXT_PAGE = 1_000;
 /**
  * What a migration will cost and take, before it starts: pairs to migrate, their tokens
  * (the source's stored local counts where it has them, counted here otherwise), cost at
- * the target's price, and an ETA from the configured rate limits and measured throughput.
+ * the target's price in force now (price history included), and an ETA from the configured rate limits and measured throughput.
  */
 @Injectable()
 export class MigrationEstimator {
@@ -24,6 +25,7 @@ export class MigrationEstimator {
     private readonly coverage: MigrationCoverage,
     private readonly records: MigrationRecords,
     private readonly throughput: ThroughputCounter,
+    private readonly models: EmbeddingModelsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -38,12 +40,13 @@ export class MigrationEstimator {
     const rateLimit = this.rateLimitBound(requests, tokens);
     const throughput = await this.throughputBound(pairs);
     const bounds = [rateLimit.seconds, throughput.seconds].filter((s): s is number => s !== null);
+    const price = await this.models.priceInForce(to);
     return {
       pairs,
       tokens,
       pairsWithStoredTokenCounts: stored.withStoredCount,
-      costUsd: new Decimal(tokens).mul(to.pricePerMillionTokens).div(1_000_000).toFixed(),
-      pricePerMillionTokens: new Decimal(to.pricePerMillionTokens).toFixed(),
+      costUsd: new Decimal(tokens).mul(price).div(1_000_000).toFixed(),
+      pricePerMillionTokens: new Decimal(price).toFixed(),
       requests,
       rateLimit,
       throughput,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bull';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { type EmbeddingJobData, PRIORITY, qaPairIdOfJobId } from '../queue/embedding-job';
+import { type EmbeddingJobData, PRIORITY, qaPairIdOfJobId, workJobIds } from '../queue/embedding-job';
 import { EmbeddingQueue } from '../queue/embedding-queue.service';
 import { MigrationCoverage } from './migration-coverage';
 import { MigrationWindow } from './migration-window';
@@ -11,7 +11,8 @@ const LOOKUP_CHUNK = 100;
 /**
  * A migration's jobs in the embeddings queue: enqueued at migration priority (live work goes
  * first), tracked in the window until Postgres shows their pair done, withdrawn on pause,
- * cancel or failure.
+ * cancel or failure. The window holds base job ids; work postponed by a hard-capped budget
+ * waits under its postponed id (`workJobIds`), and is looked up, kept and withdrawn too.
  */
 @Injectable()
 export class MigrationJobs {
@@ -55,8 +56,8 @@ export class MigrationJobs {
    */
   async dropLost(migrationId: string, jobIds: string[]): Promise<string[]> {
     const lost: string[] = [];
-    await this.forEachJob(jobIds, (id, job) => {
-      if (job === null) lost.push(id);
+    await this.forEachJob(jobIds, (id, jobs) => {
+      if (jobs.length === 0) lost.push(id);
     });
     await this.window.remove(migrationId, lost);
     const lostSet = new Set(lost);
@@ -70,10 +71,10 @@ export class MigrationJobs {
   async withdraw(migrationId: string): Promise<number> {
     const jobIds = await this.window.jobIds(migrationId);
     const removed: string[] = [];
-    await this.forEachJob(jobIds, async (id, job) => {
-      if (!job) return removed.push(id);
+    await this.forEachJob(jobIds, async (id, jobs) => {
       // Bull refuses to remove a job a worker holds the lock of: that one runs to its end.
-      if (await job.remove().then(() => true, () => false)) removed.push(id);
+      const results = await Promise.all(jobs.map((job) => job.remove().then(() => true, () => false)));
+      if (results.every(Boolean)) removed.push(id);
     });
     await this.window.remove(migrationId, removed);
     if (removed.length > 0) this.logger.log({ migrationId, removed: removed.length }, 'withdrew queued migration jobs');
@@ -84,11 +85,16 @@ export class MigrationJobs {
     await this.window.clear(migrationId);
   }
 
-  /** Looks the jobs up in Bull, LOOKUP_CHUNK at a time, and hands each id its job (null if Bull has none). */
-  private async forEachJob(jobIds: string[], visit: (id: string, job: Job<EmbeddingJobData> | null) => unknown): Promise<void> {
+  /** Looks the work up in Bull, LOOKUP_CHUNK ids at a time, and hands each id the jobs holding it (none if Bull has none). */
+  private async forEachJob(jobIds: string[], visit: (id: string, jobs: Job<EmbeddingJobData>[]) => unknown): Promise<void> {
     for (let i = 0; i < jobIds.length; i += LOOKUP_CHUNK) {
       const chunk = jobIds.slice(i, i + LOOKUP_CHUNK);
-      await Promise.all(chunk.map(async (id) => visit(id, await this.queue.getJob(id))));
+      await Promise.all(
+        chunk.map(async (id) => {
+          const jobs = await Promise.all(workJobIds(id).map((jobId) => this.queue.getJob(jobId)));
+          await visit(id, jobs.filter((job): job is Job<EmbeddingJobData> => job !== null));
+        }),
+      );
     }
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager, In, IsNull, Not, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { conflict, notFound } from '../common/http-errors';
+import { conflict, notFound } from '../common/errors';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../common/pg-errors';
 import { IN_PROGRESS_STATES, type MigrationState } from './migration-state';
 import type { MigrationEstimate } from './migration-types';

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse,
-  ApiOperation, ApiProduces, ApiTags,
+  ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { presentedKey } from '../common/auth/api-keys';
 import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { uuidParam } from '../common/http-errors';
@@ -13,6 +14,7 @@ import { MigrationDto, MigrationEventDto, MigrationPageDto, PairsToMigratePageDt
 import { CompareRequestDto, ListMigrationsQueryDto, MigrationModelsDto, PairsToMigrateQueryDto, StartMigrationDto } from './dto/migration-request.dto';
 import { NeighbourComparisonDto } from './dto/neighbour-comparison.dto';
 import type { ModelMigrationEntity } from './model-migration.entity';
+import { EventStreams } from './event-streams';
 import { MigrationService } from './migration.service';
 
 const EVENTS_POLL_MS = 1_000;
@@ -27,6 +29,7 @@ export class MigrationController {
   constructor(
     private readonly migrations: MigrationService,
     private readonly models: EmbeddingModelsService,
+    private readonly streams: EventStreams,
   ) {}
 
   @Post('estimate')
@@ -93,32 +96,50 @@ export class MigrationController {
   /**
    * Written by hand rather than with @Sse(): Nest commits an SSE response's 200 before an
    * async handler settles, so an unknown id could only be an error event, not a 404.
+   * Each stream counts against its key's SSE_MAX_STREAMS_PER_KEY; a stopping server ends it
+   * with a `shutdown` event (EventStreams).
    */
   @Get(':id/events')
   @ApiOperation({
     summary: 'Server-sent events: the progress and ETA whenever they change, until the migration settles',
-    description: 'Each `data` is a MigrationEventDto; the stream ends after ready, cut_over, rolled_back, cancelled or failed.',
+    description:
+      'Each `data` is a MigrationEventDto; the stream ends after ready, cut_over, rolled_back, cancelled or failed, ' +
+      'or with an `event: shutdown` when the server stops (reconnect). One API key may hold SSE_MAX_STREAMS_PER_KEY streams open (429 beyond).',
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ type: MigrationEventDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async events(@Param('id', uuidParam()) id: string, @Res() response: Response): Promise<void> {
+  @ApiTooManyRequestsResponse({ description: 'This key already holds SSE_MAX_STREAMS_PER_KEY streams', type: ErrorResponseDto })
+  async events(@Param('id', uuidParam()) id: string, @Req() request: Request, @Res() response: Response): Promise<void> {
     await this.migrations.get(id);
-    response.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
+    const stop = new AbortController();
+    let shutdownReason: string | undefined;
+    const release = this.streams.register(presentedKey(request) ?? '', {
+      end: (reason) => {
+        shutdownReason ??= reason;
+        stop.abort();
+      },
     });
-    response.flushHeaders();
-    const updates = this.migrations.watch(id, EVENTS_POLL_MS);
-    response.once('close', () => void updates.return(undefined));
+    response.once('close', () => stop.abort());
     try {
-      for await (const migration of updates) response.write(`data: ${JSON.stringify(MigrationEventDto.from(migration))}\n\n`);
+      response.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      response.flushHeaders();
+      for await (const migration of this.migrations.watch(id, EVENTS_POLL_MS, stop.signal)) {
+        if (stop.signal.aborted) break;
+        response.write(`data: ${JSON.stringify(MigrationEventDto.from(migration))}\n\n`);
+      }
     } catch (error) {
       this.logger.warn({ err: error, migrationId: id }, 'migration event stream failed');
       response.write(`event: error\ndata: ${JSON.stringify({ message: 'the progress could not be read; reconnect' })}\n\n`);
+    } finally {
+      release();
     }
+    if (shutdownReason) response.write(`event: shutdown\ndata: ${JSON.stringify({ message: shutdownReason })}\n\n`);
     response.end();
   }
 
@@ -193,9 +214,10 @@ export class MigrationController {
 
   @Post(':id/comparison')
   @HttpCode(200)
+  @AdminOnly()
   @ApiOperation({
     summary: 'Compare old vs new now on a sample: overlap of each pair\'s top-10 neighbours under each model',
-    description: 'Information for the cutover decision; uses stored vectors, spends no tokens. Kept on the migration.',
+    description: 'Information for the cutover decision; uses stored vectors, spends no tokens. Kept on the migration (replacing the last one), so it needs an admin key.',
   })
   @ApiOkResponse({ type: NeighbourComparisonDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

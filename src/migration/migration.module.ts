@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { QueueModule } from '../queue/queue.module';
 import { Reconciler } from '../queue/reconciler.service';
+import { EventStreams } from './event-streams';
 import { MigrationBackfill } from './migration-backfill';
 import { MigrationController } from './migration.controller';
 import { MigrationCoverage } from './migration-coverage';
@@ -30,6 +31,7 @@ import { NeighbourComparer } from './neighbour-comparison';
     MigrationDriver,
     ModelSwitch,
     NeighbourComparer,
+    EventStreams,
   ],
   exports: [MigrationService],
 })

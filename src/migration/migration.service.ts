@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { badRequest, conflict } from '../common/http-errors';
+import { badRequest, conflict } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
@@ -121,10 +121,10 @@ export class MigrationService {
     }
   }
 
-  /** The record now, then again whenever its progress or state changes; ends after a settled state. */
-  async *watch(id: string, pollMs: number): AsyncGenerator<ModelMigrationEntity> {
+  /** The record now, then again whenever its progress or state changes; ends after a settled state or once `signal` aborts. */
+  async *watch(id: string, pollMs: number, signal?: AbortSignal): AsyncGenerator<ModelMigrationEntity> {
     let last = '';
-    for (;;) {
+    while (!signal?.aborted) {
       const record = await this.records.get(id);
       const fingerprint = `${record.state}:${record.total}:${record.completed}:${record.failed}:${record.pairsPerSecond}`;
       if (fingerprint !== last) {
@@ -132,7 +132,7 @@ export class MigrationService {
         yield record;
       }
       if (isSettled(record.state)) return;
-      await sleep(pollMs);
+      await sleep(pollMs, undefined, { signal }).catch(() => undefined);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { SearchService } from '../embeddings/search.service';
+import { VectorSearch } from '../embeddings/vector-search';
 import { MigrationCoverage } from './migration-coverage';
 import type { NeighbourComparison } from './migration-types';
 
@@ -18,7 +18,7 @@ const LOWEST_SHOWN = 5;
 export class NeighbourComparer {
   constructor(
     private readonly coverage: MigrationCoverage,
-    private readonly search: SearchService,
+    private readonly search: VectorSearch,
   ) {}
 
   async compare(from: EmbeddingModelEntity, to: EmbeddingModelEntity, sampleSize: number): Promise<NeighbourComparison> {

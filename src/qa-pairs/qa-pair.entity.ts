@@ -18,7 +18,7 @@ export class QaPairEntity {
   @Column('text', { name: 'content_hash' })
   contentHash!: string;
 
-  /** Bumped on every change of question or answer. */
+  /** Bumped on every change (question, answer or category); the pair's ETag. */
   @Column('integer')
   version!: number;
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyKeys } from '../common/idempotency/idempotency-keys';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { QueueModule } from '../queue/queue.module';
 import { QaPairEntity } from './qa-pair.entity';
@@ -9,7 +10,7 @@ import { QaPairsService } from './qa-pairs.service';
 @Module({
   imports: [TypeOrmModule.forFeature([QaPairEntity]), EmbeddingsModule, QueueModule],
   controllers: [QaPairsController],
-  providers: [QaPairsService],
+  providers: [QaPairsService, IdempotencyKeys],
   exports: [QaPairsService],
 })
 export class QaPairsModule {}

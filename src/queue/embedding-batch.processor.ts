@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDomainError } from '../common/errors';
 import { embeddingText } from '../common/qa-content';
 import { type EmbedCallReport, EmbeddingClient, type EmbedItem } from '../embeddings/embedding-client';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
@@ -39,7 +40,9 @@ export class EmbeddingBatchProcessor {
     let model: EmbeddingModelEntity;
     try {
       model = await this.models.getByName(modelName);
-    } catch {
+    } catch (caught) {
+      // Only a model that is really gone is permanent; a database blip is retried like any transient failure.
+      if (!isDomainError(caught, 'not_found')) throw caught;
       const error = new ProviderError('permanent', `embedding model ${modelName} does not exist`);
       return jobs.map(() => ({ ok: false, error }));
     }
@@ -73,8 +76,14 @@ export class EmbeddingBatchProcessor {
   }
 
   /**
-   * A 400 for a batch may come from one bad input: halve the batch until the culprit is
-   * alone, so one bad pair does not fail its 255 neighbours.
+   * Embeds and stores `work`, each provider call's vectors as soon as it answers, so a
+   * later call's failure never throws away what was paid for. A batch refused with 400/422
+   * or failed with a 500 may owe it to one bad input (OpenAI has answered 500 to special
+   * tokens): what is left is halved until the culprit is alone, so one bad pair does not
+   * fail its neighbours. 502/503/504 are the provider's own trouble and are not bisected;
+   * nor is a call the guard did not admit, so an outage (which opens the breaker after a
+   * few failures) stops the halving instead of multiplying calls: at most 2·log2(n) extra
+   * calls per culprit.
    */
   private async embedAndStore(
     model: EmbeddingModelEntity,
@@ -83,30 +92,40 @@ export class EmbeddingBatchProcessor {
     report?: EmbedCallReport,
   ): Promise<void> {
     if (work.length === 0) return;
-    let vectors: Float32Array[];
+    let stored = 0;
+    const storeGroup = async (start: number, vectors: Float32Array[]) => {
+      const group = work.slice(start, start + vectors.length);
+      const written = await this.store.upsert(
+        model.id,
+        group.map((w, i) => ({ qaPairId: w.item.qaPairId, contentHash: w.contentHash, vector: vectors[i], tokens: w.item.tokens })),
+      );
+      for (const w of group) {
+        results[w.index] = {
+          ok: true,
+          value: written.has(w.item.qaPairId) ? { status: 'embedded', inputsInCall: group.length } : { status: 'superseded' },
+        };
+      }
+      stored = start + vectors.length;
+    };
     try {
-      vectors = await this.client.embed(model, work.map((w) => w.item), report);
+      await this.client.embed(model, work.map((w) => w.item), report, storeGroup);
     } catch (caught) {
       const error = classifyProviderError(caught);
-      const status = error.details.status;
-      if (error.kind === 'permanent' && work.length > 1 && (status === 400 || status === 422)) {
-        const middle = Math.ceil(work.length / 2);
-        await this.embedAndStore(model, work.slice(0, middle), results, report);
-        await this.embedAndStore(model, work.slice(middle), results, report);
+      const rest = work.slice(stored);
+      if (rest.length > 1 && mayBeOneBadInput(error)) {
+        const middle = Math.ceil(rest.length / 2);
+        await this.embedAndStore(model, rest.slice(0, middle), results, report);
+        await this.embedAndStore(model, rest.slice(middle), results, report);
         return;
       }
-      for (const w of work) results[w.index] = { ok: false, error };
-      return;
-    }
-    const written = await this.store.upsert(
-      model.id,
-      work.map((w, i) => ({ qaPairId: w.item.qaPairId, contentHash: w.contentHash, vector: vectors[i], tokens: w.item.tokens })),
-    );
-    for (const w of work) {
-      results[w.index] = {
-        ok: true,
-        value: written.has(w.item.qaPairId) ? { status: 'embedded', inputsInCall: work.length } : { status: 'superseded' },
-      };
+      for (const w of rest) results[w.index] = { ok: false, error };
     }
   }
+}
+
+/** A failure one input of the batch may have caused on its own. */
+function mayBeOneBadInput(error: ProviderError): boolean {
+  const status = error.details.status;
+  if (error.kind === 'permanent') return status === 400 || status === 422;
+  return error.kind === 'transient' && status === 500;
 }

@@ -1,12 +1,17 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GateInterruptedError } from '../circuit-breaker/provider-gate';
 import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailable-error';
+import { DEPENDENCY_RETRY_MS, isDependencyDown } from '../common/dependency-errors';
+import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { classifyProviderError, type ProviderError } from '../embeddings/providers/provider-error';
-import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
+import { classifyProviderError, ProviderError } from '../embeddings/providers/provider-error';
+import { retryDelayMs } from './backoff';
+import { type DeadLetterRecord, DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
 import { EmbeddingBatchProcessor, type JobOutcome } from './embedding-batch.processor';
 import { EMBEDDINGS_QUEUE, type EmbeddingJobData } from './embedding-job';
 import { MicroBatcher } from './micro-batcher';
@@ -20,11 +25,15 @@ import { ThroughputCounter } from './throughput-counter';
  * written before the job is failed, so it is never lost with a removed job.
  * A job whose provider is unavailable (breaker open, rate budget used up) is neither: it
  * waits at its model's gate, holding its concurrency slot, and tries again when the gate
- * opens; no attempt is spent (see circuit-breaker/README.md, "The queue").
+ * opens; no attempt is spent (see circuit-breaker/README.md, "The queue"). Likewise a job
+ * that met PostgreSQL or Redis down (`isDependencyDown`) waits, with backoff, and tries
+ * again: an outage is never a failed attempt, and never a dead letter.
  */
 @Injectable()
 export class EmbeddingJobRunner {
   private readonly logger = new Logger(EmbeddingJobRunner.name);
+  /** Aborted on shutdown: jobs waiting out a dependency outage let go (the worker postpones them). */
+  private readonly stopping = new AbortController();
   readonly batcher: MicroBatcher<Job<EmbeddingJobData>, JobOutcome>;
 
   constructor(
@@ -47,10 +56,10 @@ export class EmbeddingJobRunner {
     });
   }
 
-  /** Rejects with GateInterruptedError when the process stops while the job waits for its provider. */
+  /** Rejects with GateInterruptedError when the process stops while the job waits for its provider or a dependency. */
   async run(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
     const gate = this.gates.for(job.data.model);
-    for (;;) {
+    for (let outages = 0; ; ) {
       const pass = await gate.pass();
       try {
         const outcome = await this.batcher.submit(job.data.model, job);
@@ -62,13 +71,53 @@ export class EmbeddingJobRunner {
           this.metrics.jobsDeferred.inc({ reason: caught.reason });
           continue;
         }
-        const error = classifyProviderError(caught);
-        await this.onFailure(job, error);
-        throw error;
+        // A provider's own failure (its host unreachable included) is never a dependency outage.
+        if (caught instanceof ProviderError || !isDependencyDown(caught)) {
+          const error = classifyProviderError(caught);
+          await this.onFailure(job, error);
+          throw error;
+        }
+        this.metrics.jobsDeferred.inc({ reason: 'dependency_down' });
+        if (outages++ === 0) this.logger.warn({ err: caught, jobId: job.id }, 'PostgreSQL or Redis is down; the job waits without spending an attempt');
       } finally {
         pass.done();
       }
+      await this.waitOutOutage(outages);
     }
+  }
+
+  /** Lets jobs waiting out an outage go (as GateInterruptedError), so shutdown does not wait for the database. */
+  interrupt(): void {
+    this.stopping.abort();
+  }
+
+  /** Writes a job's dead letter before the job fails, waiting out a database outage rather than losing the letter. */
+  async deadLetter(job: Job<EmbeddingJobData>, letter: Omit<DeadLetterRecord, 'qaPairId' | 'modelId' | 'contentHash' | 'purpose' | 'jobId'>): Promise<void> {
+    for (let outages = 0; ; ) {
+      try {
+        const model = await this.models.getByName(job.data.model);
+        const { qaPairId, contentHash, purpose } = job.data;
+        await this.deadLetters.record({ ...letter, qaPairId, modelId: model.id, contentHash, purpose, jobId: String(job.id) });
+        return;
+      } catch (caught) {
+        if (isDomainError(caught, 'not_found')) {
+          this.logger.warn({ jobId: job.id, model: job.data.model }, 'no dead letter: the model no longer exists');
+          return;
+        }
+        if (!isDependencyDown(caught) || this.stopping.signal.aborted) {
+          // The pair stays pending (no embedding, no dead letter): the reconciler will try it again.
+          this.logger.error({ err: caught, jobId: job.id }, 'could not record dead letter');
+          return;
+        }
+      }
+      await this.waitOutOutage(++outages).catch(() => undefined);
+    }
+  }
+
+  private async waitOutOutage(outages: number): Promise<void> {
+    const delay = retryDelayMs(outages, { baseMs: 250, capMs: DEPENDENCY_RETRY_MS });
+    await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+    if (this.stopping.signal.aborted) throw new GateInterruptedError('dependencies', DEPENDENCY_RETRY_MS);
   }
 
   private async flush(model: string, jobs: Job<EmbeddingJobData>[]) {
@@ -97,23 +146,11 @@ export class EmbeddingJobRunner {
     }
     if (!error.retryable) job.discard();
     this.metrics.jobOutcomes.inc({ outcome: 'dead_lettered' });
-    const model = await this.models.getByName(job.data.model).catch(() => undefined);
-    if (!model) return;
-    try {
-      await this.deadLetters.record({
-        qaPairId: job.data.qaPairId,
-        modelId: model.id,
-        contentHash: job.data.contentHash,
-        purpose: job.data.purpose,
-        errorKind: error.retryable ? 'exhausted' : 'permanent',
-        error: error.message,
-        attempts: attempt,
-        jobId: String(job.id),
-        firstFailedAt: job.data.firstFailedAt ? new Date(job.data.firstFailedAt) : undefined,
-      });
-    } catch (recordError) {
-      // The pair stays pending (no embedding, no dead letter): the reconciler will try it again.
-      this.logger.error({ err: recordError, jobId: job.id }, 'could not record dead letter');
-    }
+    await this.deadLetter(job, {
+      errorKind: error.retryable ? 'exhausted' : 'permanent',
+      error: error.message,
+      attempts: attempt,
+      firstFailedAt: job.data.firstFailedAt ? new Date(job.data.firstFailedAt) : undefined,
+    });
   }
 }

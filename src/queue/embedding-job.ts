@@ -45,6 +45,43 @@ export function embeddingJobId(qaPairId: string, model: string, contentHash: str
   return `${qaPairId}:${model}:${contentHash.slice(0, 16)}`;
 }
 
+const POSTPONED_SUFFIX = ':postponed';
+
+/**
+ * The id a postponed job's work is re-added under (see EmbeddingWorker.postpone). It
+ * alternates between the base id and one derived id: the job being postponed still holds
+ * its own id (Bull would ignore the add). Whoever looks work up by id (migration control,
+ * job status) must look under both: `workJobIds`.
+ */
+export function postponedJobId(jobId: string): string {
+  return jobId.endsWith(POSTPONED_SUFFIX) ? jobId.slice(0, -POSTPONED_SUFFIX.length) : jobId + POSTPONED_SUFFIX;
+}
+
+/** The ids one piece of work can be queued under: its base id and its postponed id. */
+export function workJobIds(jobId: string): [string, string] {
+  return [jobId, postponedJobId(jobId)];
+}
+
+export interface ParsedJobId {
+  qaPairId: string;
+  model: string;
+  hashPrefix: string;
+  postponed: boolean;
+}
+
+/**
+ * Model names may contain `:`, so an id is read from its fixed ends: a UUID first, the
+ * 16-hex hash prefix last (before an optional `:postponed`), the model name in between.
+ */
+const JOB_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(.+):([0-9a-f]{16})(:postponed)?$/;
+
+/** The parts of an embeddingJobId (or its postponed form); null for anything else. */
+export function parseEmbeddingJobId(jobId: string): ParsedJobId | null {
+  const match = JOB_ID.exec(jobId);
+  if (!match) return null;
+  return { qaPairId: match[1], model: match[2], hashPrefix: match[3], postponed: match[4] !== undefined };
+}
+
 /** The pair id an embeddingJobId starts with: a pair id is a 36-character UUID. */
 export function qaPairIdOfJobId(jobId: string): string {
   return jobId.slice(0, 36);

@@ -5,24 +5,10 @@ import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
 import { BudgetGate } from '../cost-analytics/budgets/budget-gate.service';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
-import { EMBED_JOB, type EmbeddingJobData, PRIORITY } from './embedding-job';
+import { EMBED_JOB, type EmbeddingJobData, PRIORITY, postponedJobId } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
 import { EmbeddingQueue } from './embedding-queue.service';
 import { QueueMetrics } from './queue.metrics';
-
-const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
-const POSTPONED_SUFFIX = ':postponed';
-
-/**
- * The id a postponed job's work is re-added under. It alternates between the base id and
- * one derived id: the job being postponed still holds its own id (Bull would ignore the
- * add), and two ids at most keep the dedup that the base id gives producers and the
- * reconciler (a duplicate finds the pair embedded and costs no provider call).
- */
-export function postponedJobId(jobId: string): string {
-  return jobId.endsWith(POSTPONED_SUFFIX) ? jobId.slice(0, -POSTPONED_SUFFIX.length) : jobId + POSTPONED_SUFFIX;
-}
 
 /**
  * The consumer side, started only in processes with the `worker` role. The handler is
@@ -38,7 +24,6 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     private readonly queue: EmbeddingQueue,
     private readonly runner: EmbeddingJobRunner,
-    private readonly deadLetters: DeadLetterRecorder,
     private readonly models: EmbeddingModelsService,
     private readonly gates: ProviderGates,
     private readonly metrics: QueueMetrics,
@@ -51,9 +36,6 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
   onApplicationBootstrap(): void {
     if (!hasRole(this.config, 'worker')) return;
     this.started = true;
-    this.queue.bull.on('failed', (job: Job<EmbeddingJobData> | null, error: Error) => {
-      if (job && error?.message === STALLED_TOO_OFTEN) void this.onStalledTooOften(job);
-    });
     this.queue.bull.on('error', (error: Error) => this.logger.warn({ err: error }, 'queue error'));
     void this.queue.bull
       .process(EMBED_JOB, this.config.queue.concurrency, (job: Job<EmbeddingJobData>) => this.handle(job))
@@ -72,18 +54,20 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.shutdownGraceMs).unref());
     const closed = this.queue.bull.close().then(() => 'closed' as const);
     this.gates.interrupt();
+    this.runner.interrupt();
     if ((await Promise.race([closed, grace])) === 'timeout') {
       this.logger.warn('in-flight embedding jobs did not finish in time; they will be picked up again as stalled jobs');
     }
   }
 
   private async handle(job: Job<EmbeddingJobData>): Promise<unknown> {
+    const stalls = await this.failIfStalledTooOften(job);
     const capped = await this.budgetCap(job);
-    if (capped) return this.postpone(job, capped);
+    if (capped) return this.postpone(job, capped, stalls);
     try {
       return await this.runner.run(job);
     } catch (error) {
-      if (error instanceof GateInterruptedError) return this.postpone(job, error.retryInMs);
+      if (error instanceof GateInterruptedError) return this.postpone(job, error.retryInMs, stalls);
       throw error;
     }
   }
@@ -97,6 +81,8 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
   private async budgetCap(job: Job<EmbeddingJobData>): Promise<number> {
     let modelId = this.modelIds.get(job.data.model);
     if (modelId === undefined) {
+      // A failed lookup (model gone, database down) holds nothing back: the run itself then
+      // dead-letters the missing model, or waits for the database.
       const model = await this.models.getByName(job.data.model).catch(() => undefined);
       if (!model) return 0;
       this.modelIds.set(job.data.model, (modelId = model.id));
@@ -110,18 +96,18 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
 
   /**
    * Bull v4 cannot delay an active job without spending an attempt, so the work is re-added,
-   * delayed, under the alternate id, with the attempts it has left, and this job completes.
+   * delayed, under the alternate id, with the attempts it has left (stalls spent some), and this job completes.
    * Left to stall instead, it would come back counted as stalled, and a second stall
    * dead-letters it.
    */
-  private async postpone(job: Job<EmbeddingJobData>, delayMs: number): Promise<{ status: 'postponed'; as: string }> {
+  private async postpone(job: Job<EmbeddingJobData>, delayMs: number, stalls: number): Promise<{ status: 'postponed'; as: string }> {
     const jobId = postponedJobId(String(job.id));
     const { priority, attempts = 1, backoff, removeOnComplete, removeOnFail } = job.opts;
     await this.queue.bull.add(EMBED_JOB, job.data, {
       jobId,
       delay: Math.ceil(delayMs),
       priority,
-      attempts: Math.max(1, attempts - job.attemptsMade),
+      attempts: Math.max(1, attempts - job.attemptsMade - stalls),
       backoff,
       removeOnComplete,
       removeOnFail,
@@ -130,22 +116,23 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     return { status: 'postponed', as: jobId };
   }
 
-  /** Bull fails a job that stalled twice without a normal attempt: keep it as a dead letter. */
-  private async onStalledTooOften(job: Job<EmbeddingJobData>): Promise<void> {
-    const model = await this.models.getByName(job.data.model).catch(() => undefined);
-    if (!model) return;
-    await this.deadLetters
-      .record({
-        qaPairId: job.data.qaPairId,
-        modelId: model.id,
-        contentHash: job.data.contentHash,
-        purpose: job.data.purpose,
-        errorKind: 'stalled',
-        error: 'the worker processing this job was lost twice (stalled)',
-        attempts: job.attemptsMade,
-        jobId: String(job.id),
-      })
-      .catch((error: unknown) => this.logger.error({ err: error }, 'could not record dead letter for a stalled job'));
-    await job.remove().catch(() => undefined);
+  /**
+   * A job whose worker died under it (SIGKILL, OOM, a crash) comes back through Bull's stall
+   * check. Bull's own limit (`maxStalledCount`) would fail it with `removeOnFail` deleting the
+   * job first, so its `failed` event carries no job and nothing could be dead-lettered; so the
+   * queue lets Bull requeue stalled jobs and this decides, with the job in hand: a stall is a
+   * spent attempt, and a job picked up with no attempt left (failures plus stalls reach
+   * `attempts`) gets a `stalled` dead letter (written first) and fails without a retry.
+   * Returns the job's stalls otherwise.
+   */
+  private async failIfStalledTooOften(job: Job<EmbeddingJobData>): Promise<number> {
+    const stalls = Number((await this.queue.bull.client.hget(this.queue.bull.toKey(String(job.id)), 'stalledCounter')) ?? 0);
+    const spent = job.attemptsMade + stalls;
+    if (stalls === 0 || spent < (job.opts.attempts ?? 1)) return stalls;
+    const error = `the worker processing this job was lost ${stalls} time${stalls === 1 ? '' : 's'} (stalled), ${spent} of ${job.opts.attempts ?? 1} attempts spent`;
+    await this.runner.deadLetter(job, { errorKind: 'stalled', error, attempts: spent });
+    this.metrics.jobOutcomes.inc({ outcome: 'dead_lettered' });
+    job.discard();
+    throw new Error(error);
   }
 }

@@ -4,12 +4,32 @@ import type { DataSource } from 'typeorm';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import type { JobStatusDto, QueueStatsDto } from './dto/queue-status.dto';
+import { parseEmbeddingJobId, workJobIds } from './embedding-job';
 import { EmbeddingQueue } from './embedding-queue.service';
 import { ThroughputCounter } from './throughput-counter';
 
-/** Queue counts, throughput across every worker and per-model coverage; job status by id. */
+/** How long the Postgres side of the stats (coverage joins, dead-letter count) is reused. */
+export const STATS_DB_TTL_MS = 5_000;
+
+interface DbStats {
+  at: number;
+  deadLetters: number;
+  models: Array<{ model: string; active: boolean; total: number; embedded: number }>;
+}
+
+/**
+ * Queue counts, throughput across every worker and per-model coverage; job status by id.
+ * The coverage is a join over every embedding per model: the dashboard polls this, so
+ * the Postgres part is computed at most once per STATS_DB_TTL_MS per process (callers in
+ * between, concurrent ones included, share it) while the Redis counts stay live. A cache
+ * rather than maintained counters: it is exact when computed, adds nothing to the write
+ * path, and a dashboard does not need fresher than a few seconds.
+ */
 @Injectable()
 export class QueueStatsService {
+  private dbStats?: DbStats;
+  private refreshing?: Promise<DbStats>;
+
   constructor(
     private readonly queue: EmbeddingQueue,
     private readonly models: EmbeddingModelsService,
@@ -19,26 +39,49 @@ export class QueueStatsService {
   ) {}
 
   async stats(): Promise<QueueStatsDto> {
-    const [counts, rate, [letters], models] = await Promise.all([
-      this.queue.bull.getJobCounts(),
-      this.throughput.read(),
+    const [counts, rate, db] = await Promise.all([this.queue.bull.getJobCounts(), this.throughput.read(), this.cachedDbStats()]);
+    const c = counts as unknown as Record<string, number>;
+    return {
+      jobs: { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, paused: c.paused ?? 0 },
+      deadLetters: db.deadLetters,
+      embeddedLastMinute: rate.lastMinute,
+      embeddedPerSecond5m: rate.perSecondFiveMinutes,
+      models: db.models,
+      coverageAsOf: new Date(db.at).toISOString(),
+    };
+  }
+
+  private cachedDbStats(): Promise<DbStats> {
+    if (this.dbStats && Date.now() - this.dbStats.at < STATS_DB_TTL_MS) return Promise.resolve(this.dbStats);
+    this.refreshing ??= this.readDbStats()
+      .then((stats) => (this.dbStats = stats))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  private async readDbStats(): Promise<DbStats> {
+    const at = Date.now();
+    const [[letters], models] = await Promise.all([
       this.db.query(`SELECT count(*)::int AS n FROM dead_letters WHERE discarded_at IS NULL`) as Promise<Array<{ n: number }>>,
       this.models.modelsToKeepCurrent(),
     ]);
     const coverage = await Promise.all(models.map(async (model) => ({ model, ...(await this.store.coverage(model.id)) })));
-    const c = counts as unknown as Record<string, number>;
     return {
-      jobs: { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, paused: c.paused ?? 0 },
+      at,
       deadLetters: letters.n,
-      embeddedLastMinute: rate.lastMinute,
-      embeddedPerSecond5m: rate.perSecondFiveMinutes,
       models: coverage.map(({ model, total, embedded }) => ({ model: model.name, active: model.isActive, total, embedded })),
     };
   }
 
-  /** A job's state while Bull has it; afterwards, what Postgres says became of its work. */
+  /**
+   * A job's state while Bull has it (under its id, or postponed under the alternate one);
+   * afterwards, what Postgres says became of its work.
+   */
   async jobStatus(id: string): Promise<JobStatusDto> {
-    const job = await this.queue.getJob(id);
+    const parsed = parseEmbeddingJobId(id);
+    const [job] = (await Promise.all((parsed ? workJobIds(id) : [id]).map((jobId) => this.queue.getJob(jobId)))).filter((j) => j !== null);
     if (job) {
       return {
         id,
@@ -51,10 +94,8 @@ export class QueueStatsService {
         failedReason: job.failedReason,
       };
     }
-    const [qaPairId, model, hashPrefix] = id.split(':');
-    if (!qaPairId || !model || !hashPrefix || !/^[0-9a-f-]{36}$/.test(qaPairId) || !/^[0-9a-f]{16}$/.test(hashPrefix)) {
-      return { id, state: 'unknown' };
-    }
+    if (!parsed) return { id, state: 'unknown' };
+    const { qaPairId, model, hashPrefix } = parsed;
     const rows: Array<{ current: string; embedded: string | null; dead: string | null }> = await this.db.query(
       `SELECT q.content_hash AS current, e.content_hash AS embedded, d.content_hash AS dead
        FROM qa_pairs q

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
-import { badRequest, uuidParam } from '../common/http-errors';
+import { uuidParam } from '../common/http-errors';
+import { badRequest } from '../common/errors';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { DeadLetterDto, DeadLetterFilterDto, DeadLetterListQueryDto, DeadLetterPageDto, ReplayResultDto } from './dto/dead-letter.dto';

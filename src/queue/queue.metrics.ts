@@ -35,7 +35,7 @@ export class QueueMetrics {
     });
     this.jobsDeferred = new Counter({
       name: 'embsvc_embedding_jobs_deferred_total',
-      help: 'Times a job met an unavailable provider (breaker open, rate budget used up) and was held back without spending an attempt',
+      help: 'Times a job was held back without spending an attempt: unavailable provider (breaker open, rate budget used up), PostgreSQL or Redis down (dependency_down), or a hard-capped budget (budget_cap)',
       labelNames: ['reason'],
       registers: [registry],
     });

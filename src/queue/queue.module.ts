@@ -35,6 +35,9 @@ import { ThroughputCounter } from './throughput-counter';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
         bullQueueOptions(config, {
+          // Bull would fail a job that stalled too often with no job left to dead-letter
+          // (removeOnFail deletes it first): EmbeddingWorker counts the stalls itself.
+          maxStalledCount: Number.MAX_SAFE_INTEGER,
           backoffStrategies: {
             jittered: (attemptsMade: number, error: Error) =>
               retryDelayMs(

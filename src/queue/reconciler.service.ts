@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
+import { BudgetGate } from '../cost-analytics/budgets/budget-gate.service';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import { ClusterLease } from '../redis/cluster-lease';
@@ -10,6 +11,8 @@ import { EmbeddingQueue } from './embedding-queue.service';
 export interface ReconcileReport {
   pending: number;
   byModel: Record<string, number>;
+  /** Models skipped because a hard-capped budget holds their deferrable work back until its period ends. */
+  heldByBudget: string[];
 }
 
 /**
@@ -31,6 +34,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: EmbeddingStore,
     private readonly queue: EmbeddingQueue,
     private readonly lease: ClusterLease,
+    private readonly budgetGate: BudgetGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -73,10 +77,20 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One full pass over every model that must be kept current. */
   async reconcileNow(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { pending: 0, byModel: {} };
+    const report: ReconcileReport = { pending: 0, byModel: {}, heldByBudget: [] };
     const delegated = (await this.backfillOwner?.()) ?? new Set<number>();
     for (const model of await this.models.modelsToKeepCurrent()) {
       if (delegated.has(model.id)) continue;
+      // Reconcile priority is deferrable: while a hard cap holds, every job added would only
+      // be postponed again (and the work already postponed waits under its own id).
+      const cap = await this.budgetGate
+        .shouldPostpone(model.isActive ? 'ingest' : 'migration', model.id, { deferrable: true })
+        .catch(() => ({ postpone: false }));
+      if (cap.postpone) {
+        report.heldByBudget.push(model.name);
+        report.byModel[model.name] = 0;
+        continue;
+      }
       let after: string | null = null;
       let count = 0;
       for (;;) {

@@ -55,13 +55,23 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     await find({ limit: 2.5 }, /^limit: must be an integer/);
     await find({ cluster: 'yes' }, /^cluster: must be a boolean/);
     await find({ category: '' }, /^category: should not be empty$/);
-    await expectError('POST', '/api/v1/compare/near-duplicates/scans', { limit: 2_000_000 }, 400, /^limit: must not be greater than 1000000$/);
+    await expectError('POST', '/api/v1/compare/near-duplicates/scans', { limit: 2_000_000 }, 400, /^limit: must not be greater than 1000000$/, ADMIN_KEY);
     await expectError('POST', '/api/v1/compare/near-duplicates', { model: 'no-such-model' }, 404, /embedding model no-such-model not found/);
     await expectError('GET', '/api/v1/compare/near-duplicates/detected?minSimilarity=high', undefined, 400, /minSimilarity: must be a number/);
     await expectError('GET', '/api/v1/compare/near-duplicates/detected?qaPairId=x', undefined, 400, /^qaPairId: must be a UUID$/);
     await expectError('GET', `/api/v1/compare/near-duplicates/scans/${UNKNOWN_ID}`, undefined, 404, /near-duplicate scan .* not found/);
     await expectError('GET', '/api/v1/compare/near-duplicates/scans/x/pairs', undefined, 400, /^id: must be a UUID$/);
-    await expectError('POST', `/api/v1/compare/near-duplicates/scans/${UNKNOWN_ID}/retry`, undefined, 404, /not found/);
+    await expectError('POST', `/api/v1/compare/near-duplicates/scans/${UNKNOWN_ID}/retry`, undefined, 404, /not found/, ADMIN_KEY);
+  });
+
+  it('keeps background near-duplicate scans to admins', async () => {
+    // A scan reads every vector of a model: a plain key may not start or rerun one.
+    await expectError('POST', '/api/v1/compare/near-duplicates/scans', {}, 403, /admin/i);
+    await expectError('POST', `/api/v1/compare/near-duplicates/scans/${UNKNOWN_ID}/retry`, undefined, 403, /admin/i);
+    expect((await t.app.request('GET', '/api/v1/compare/near-duplicates/scans')).body.total).toBe(0);
+    const started = await t.app.request('POST', '/api/v1/compare/near-duplicates/scans', { key: ADMIN_KEY, body: {} });
+    expect(started.status).toBe(202);
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${started.body.id}`)).body.status === 'completed');
   });
 
   it('keeps drift checks to admins and refuses bad drift parameters', async () => {
@@ -101,5 +111,7 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     const find = json.body.paths['/api/v1/compare/near-duplicates'].post;
     expect(Object.keys(find.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '404', '503']));
     expect(json.body.paths['/api/v1/compare/drift'].post.responses['403']).toBeDefined();
+    expect(json.body.paths['/api/v1/compare/near-duplicates/scans'].post.responses['403']).toBeDefined();
+    expect(json.body.paths['/api/v1/compare/near-duplicates'].post.responses['403']).toBeDefined();
   });
 });

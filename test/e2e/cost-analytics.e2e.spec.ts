@@ -1,6 +1,6 @@
 import { UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
 import { recordUsage } from '../support/cost-services';
-import { ADMIN_KEY, waitFor } from '../support/test-app';
+import { ADMIN_KEY, USER_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
 /** Today's date in UTC, as the API takes it. */
@@ -115,6 +115,34 @@ describe('cost analytics over HTTP', () => {
     expect(reconciliation.body.calls[0]).toMatchObject({ localTokens: 100, reportedTokens: 103, tokenDifference: 3 });
   });
 
+  it('prices with the price in force: /models and the migration estimate follow price history, past and future', async () => {
+    const LARGE = 'text-embedding-3-large';
+    const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'What does a migration cost?', answer: 'Its tokens at the price in force.', category: 'pricing' } });
+    await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state === 'embedded');
+    const modelPrice = async (name: string) =>
+      ((await t.app.request('GET', '/api/v1/models')).body as Array<{ name: string; pricePerMillionTokens: string; registeredPricePerMillionTokens: string }>).find(
+        (model) => model.name === name,
+      );
+    const estimate = async () => (await t.app.request('POST', '/api/v1/migrations/estimate', { body: { fromModel: 'text-embedding-3-small', toModel: LARGE } })).body;
+    expect(await modelPrice(LARGE)).toMatchObject({ pricePerMillionTokens: '0.130000' });
+    const before = await estimate();
+    expect(before.pairs).toBeGreaterThan(0);
+    expect(before.pricePerMillionTokens).toBe('0.13');
+
+    // A change that took effect yesterday (history is only ever written ahead of time, so it is set up in the table).
+    await t.db.query(`INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from)
+                      SELECT id, 0.5, now() - interval '1 day' FROM embedding_models WHERE name = $1`, [LARGE]);
+    // One tomorrow, through the API: not in force yet.
+    const tomorrow = new Date(Date.now() + 24 * 3600_000).toISOString();
+    const future = await t.app.request('POST', '/api/v1/cost/prices', { key: ADMIN_KEY, body: { model: LARGE, pricePerMillionTokens: '9', effectiveFrom: tomorrow } });
+    expect(future.status).toBe(201);
+
+    expect(await modelPrice(LARGE)).toMatchObject({ pricePerMillionTokens: '0.500000', registeredPricePerMillionTokens: '0.130000' });
+    const after = await estimate();
+    expect(after).toMatchObject({ pairs: before.pairs, tokens: before.tokens, pricePerMillionTokens: '0.5' });
+    expect(after.costUsd).toBe(String((before.tokens * 0.5) / 1e6));
+  });
+
   it('documents every cost endpoint in Swagger', async () => {
     const { body } = await t.app.request('GET', '/docs-json', { key: null });
     for (const path of ['/api/v1/cost/report', '/api/v1/cost/report.csv', '/api/v1/cost/projection', '/api/v1/cost/reconciliation',
@@ -135,6 +163,7 @@ describe('cost analytics over HTTP', () => {
     expect(chart.status).toBe(200);
     expect((await chart.text()).length).toBeGreaterThan(100_000);
     expect((await fetch(`${t.app.baseUrl}/dashboard/secrets.txt`)).status).toBe(404);
-    expect((await fetch(`${t.app.baseUrl}/api/v1/dashboard`)).status).toBe(404);
+    // Under /api/v1 a key is checked first (401 without one); with one, there is no such route.
+    expect((await fetch(`${t.app.baseUrl}/api/v1/dashboard`, { headers: { 'x-api-key': USER_KEY } })).status).toBe(404);
   });
 });

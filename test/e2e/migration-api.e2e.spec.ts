@@ -128,7 +128,11 @@ describe('migrations API', () => {
 
     const ready = await migration(id);
     expect(ready.comparison).toMatchObject({ k: 10, targetCoverage: 1 });
-    const compared = await t.app.request('POST', `/api/v1/migrations/${id}/comparison`, { body: { sampleSize: 10 } });
+    // The comparison overwrites the cutover evidence and runs a heavy query: admins only.
+    const refused = await t.app.request('POST', `/api/v1/migrations/${id}/comparison`, { body: { sampleSize: 10 } });
+    expect({ status: refused.status, message: refused.body.message }).toEqual({ status: 403, message: expect.stringMatching(/admin/) });
+    expect((await migration(id)).comparison).toEqual(ready.comparison);
+    const compared = await admin('POST', `/api/v1/migrations/${id}/comparison`, { sampleSize: 10 });
     expect(compared.body).toMatchObject({ k: 10, sampleSize: 10 });
     // At variant 0 the fake gives ada-002 and 3-small the same vectors: the neighbourhoods agree.
     expect(compared.body.meanOverlap).toBeGreaterThan(0.9);

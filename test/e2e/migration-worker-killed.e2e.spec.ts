@@ -37,7 +37,8 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     // batch twice, its vectors dying with the process (the batch processor's at-least-once window).
     t.fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
     const paidFor = () =>
-      countRows(t.db, `SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id WHERE m.name = $1`, [ADA]);
+      countRows(t.db, `SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id
+                       JOIN provider_calls c ON c.id = l.call_id AND c.status = 'confirmed' WHERE m.name = $1`, [ADA]);
     await waitFor(async () => t.fake.stats().inFlight > 0 && (await paidFor()) === (await embeddedUnder(t.db, ADA)), 30_000, 5);
     await firstWorker.kill();
     expect(await embeddedUnder(t.db, ADA)).toBeLessThan(PAIRS);
@@ -53,12 +54,14 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     const [ledger] = await t.db.query(
       `SELECT count(DISTINCT l.qa_pair_id) AS pairs, count(*) AS rows
        FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id
+       JOIN provider_calls c ON c.id = l.call_id AND c.status = 'confirmed' -- the killed calls stay unconfirmed
        WHERE m.name = $1 AND l.purpose = 'migration'`,
       [ADA],
     );
     expect({ pairs: Number(ledger.pairs), rows: Number(ledger.rows) }).toEqual({ pairs: PAIRS, rows: PAIRS });
-    // The provider answered each pair once: the killed worker's requests died unanswered.
-    expect(t.fake.stats().byModel[ADA]?.inputs).toBe(PAIRS);
+    // The provider answered each pair once; the killed worker's requests were billed but never delivered (abandoned).
+    const billed = t.fake.stats();
+    expect((billed.byModel[ADA]?.inputs ?? 0) - billed.abandoned.inputs).toBe(PAIRS);
     const [current] = await t.db.query(
       `SELECT count(*) AS n FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
        JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`,

@@ -1,7 +1,8 @@
 import { SeededRandom } from '../../src/compare/seeded-random';
 import { BackgroundRuns } from '../../src/compare/runs/background-runs';
 import { CompareRuns } from '../../src/compare/runs/compare-runs';
-import { waitFor } from '../support/test-app';
+import { EmbeddingVectors } from '../../src/compare/embedding-vectors';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
 /** Above this many 1536-d vectors a near-duplicate request becomes a background scan (here, for the test). */
@@ -89,7 +90,14 @@ describe('near-duplicates at ingestion and in background scans', () => {
     expect(answered.status).toBe(200);
     expect(answered.body.mode).toBe('in-request');
 
-    const started = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true } });
+    // Over the cut-off the request becomes a background scan, which only an admin may start.
+    const refused = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true } });
+    expect({ status: refused.status, message: refused.body.message }).toEqual({
+      status: 403,
+      message: expect.stringMatching(/110 vectors .* background scan, which needs an admin API key/),
+    });
+    expect((await t.app.request('GET', '/api/v1/compare/near-duplicates/scans')).body.total).toBe(0);
+    const started = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true }, key: ADMIN_KEY });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ mode: 'background', vectors: 110, scan: { status: 'queued', progress: 0, threshold: 0.95, category: 'bulk', limit: 100_000 } });
     const id = started.body.scan.id;
@@ -120,6 +128,35 @@ describe('near-duplicates at ingestion and in background scans', () => {
 
     const list = await t.app.request('GET', '/api/v1/compare/near-duplicates/scans');
     expect(list.body.items.map((item: { id: string }) => item.id)).toContain(id);
+  });
+
+  it('scans without loading every vector: signatures in memory, candidates read back in blocks', async () => {
+    const vectors = t.app.get(EmbeddingVectors);
+    const loadAll = jest.spyOn(vectors, 'loadCurrent');
+    const readBack: number[] = [];
+    const snapshot = jest.spyOn(vectors, 'readSnapshot').mockImplementation(function (this: EmbeddingVectors, model, category, body) {
+      snapshot.mockRestore();
+      return vectors.readSnapshot(model, category, (source) => {
+        const vectorsOf = source.vectorsOf.bind(source);
+        source.vectorsOf = async (ids) => (readBack.push(ids.length), vectorsOf(ids));
+        return body(source);
+      });
+    });
+    try {
+      const started = await t.app.request('POST', '/api/v1/compare/near-duplicates/scans', { body: { category: 'bulk' }, key: ADMIN_KEY });
+      expect(started.status).toBe(202);
+      const done = await waitFor(async () => {
+        const polled = (await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${started.body.id}`)).body;
+        return polled.status === 'completed' ? polled : null;
+      });
+      expect(done.summary).toMatchObject({ vectors: 110, pairs: 11 });
+      expect(loadAll).not.toHaveBeenCalled();
+      // Only candidates' vectors come back: the 11 pairs involve 19 of the 110 (plus the odd false candidate).
+      expect(readBack.length).toBeGreaterThan(0);
+      expect(readBack.reduce((sum, n) => sum + n, 0)).toBeLessThan(110);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('shows the progress a running scan writes', async () => {
@@ -159,7 +196,8 @@ describe('near-duplicates at ingestion and in background scans', () => {
       expect(shown.body).toMatchObject({ status: 'interrupted', error: expect.stringMatching(cause) });
       expect((await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}/pairs`)).status).toBe(409);
 
-      const retried = await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`);
+      expect((await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`)).status).toBe(403);
+      const retried = await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`, { key: ADMIN_KEY });
       expect(retried.status).toBe(202);
       expect(retried.body).toMatchObject({ status: 'queued', attempt: 2, progress: 0, error: null });
       const done = await waitFor(async () => {
@@ -167,7 +205,7 @@ describe('near-duplicates at ingestion and in background scans', () => {
         return polled.status === 'completed' ? polled : null;
       });
       expect(done.summary).toMatchObject({ vectors: 110, pairs: 11 });
-      expect((await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`)).status).toBe(409);
+      expect((await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`, { key: ADMIN_KEY })).status).toBe(409);
     }
   });
 });

@@ -28,10 +28,11 @@ describe('QA pairs, embeddings and search through the OpenAI SDK and the fake pr
     const ingestRows = await ledgerRows('ingest');
     const unchanged = await t.app.request('PATCH', `/api/v1/qa-pairs/${id}`, { body: { question: 'How long are invoices kept?', category: 'finance' } });
     expect(unchanged.status).toBe(200);
-    expect(unchanged.body).toMatchObject({ version: 1, category: 'finance', embedding: { state: 'embedded' } });
+    // A category change bumps the version (the ETag) but spends nothing: the content is unchanged.
+    expect(unchanged.body).toMatchObject({ version: 2, category: 'finance', embedding: { state: 'embedded' } });
 
     const changed = await t.app.request('PATCH', `/api/v1/qa-pairs/${id}`, { body: { answer: 'Invoices are kept for twelve years.' } });
-    expect(changed.body.version).toBe(2);
+    expect(changed.body.version).toBe(3);
     expect(changed.body.embedding.state).toMatch(/stale|embedded/);
     await waitFor(async () => (await embeddedState(id)) === 'embedded');
     expect(await ledgerRows('ingest')).toBe(ingestRows);
@@ -105,6 +106,18 @@ describe('QA pairs, embeddings and search through the OpenAI SDK and the fake pr
     const json = await t.app.request('GET', '/docs-json', { key: null });
     expect(json.status).toBe(200);
     expect(Object.keys(json.body.paths)).toEqual(expect.arrayContaining(['/api/v1/qa-pairs', '/api/v1/search', '/health']));
+    const headerParams = (operation: { parameters?: Array<{ in: string; name: string }> }) =>
+      (operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    const byId = json.body.paths['/api/v1/qa-pairs/{id}'];
+    for (const method of ['patch', 'delete']) {
+      expect(headerParams(byId[method])).toContain('If-Match');
+      expect(Object.keys(byId[method].responses)).toContain('412');
+    }
+    expect(byId.get.responses['200'].headers).toHaveProperty('ETag');
+    for (const path of ['/api/v1/qa-pairs', '/api/v1/qa-pairs/bulk']) {
+      expect(headerParams(json.body.paths[path].post)).toContain('Idempotency-Key');
+      expect(Object.keys(json.body.paths[path].post.responses)).toContain('409');
+    }
     const ui = await t.app.request('GET', '/docs', { key: null });
     expect(ui.status).toBe(200);
     expect(String(ui.body)).toContain('swagger');

@@ -1,3 +1,7 @@
+import { EmbeddingModelsService } from '../../src/embeddings/embedding-models.service';
+import { MigrationJobs } from '../../src/migration/migration-jobs';
+import { embeddingJobId } from '../../src/queue/embedding-job';
+import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
 import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { countRows, useTestApp } from '../support/test-context';
 
@@ -43,5 +47,43 @@ describe('budget hard cap', () => {
     const { EmbeddingQueue } = await import('../../src/queue/embedding-queue.service');
     for (const job of await t.app.get(EmbeddingQueue).bull.getDelayed()) await job.promote();
     await waitFor(async () => (await countRows(t.db, `SELECT count(*) FROM embeddings WHERE qa_pair_id = ANY($1::uuid[])`, [bulkIds])) === 20);
+  });
+
+  it('does not churn postponed work, and pausing or cancelling a migration reaches it', async () => {
+    const queue = t.app.get(EmbeddingQueue);
+    const budget = await t.app.request('POST', '/api/v1/cost/budgets', {
+      key: ADMIN_KEY,
+      body: { name: 'second tiny cap', period: 'daily', limitUsd: '0.000001', hardCap: true },
+    });
+    expect(budget.body).toMatchObject({ exceeded: true });
+    const bulk = await t.app.request('POST', '/api/v1/qa-pairs/bulk', {
+      body: { items: Array.from({ length: 10 }, (_, i) => ({ question: `Postponed import ${i}?`, answer: `Waits for the next period ${i}.` })) },
+    });
+    const ids: string[] = bulk.body.items.map((item: { id: string }) => item.id);
+    const idle = async () => (await queue.bull.getWaitingCount()) + (await queue.bull.getActiveCount()) === 0;
+    await waitFor(async () => (await queue.bull.getDelayedCount()) === 10 && (await idle()));
+
+    // A reconcile pass while capped adds nothing that would only be postponed again.
+    const reconciled = await t.app.request('POST', '/api/v1/queue/reconcile', { key: ADMIN_KEY });
+    expect(reconciled.status).toBe(200);
+    expect(reconciled.body.pending).toBe(0);
+    expect(await queue.bull.getWaitingCount()).toBe(0);
+
+    // A migration's window names the base ids; its postponed work is found all the same.
+    const model = await t.app.get(EmbeddingModelsService).getByName('text-embedding-3-small');
+    const pairs: Array<{ id: string; contentHash: string }> = (
+      await t.db.query(`SELECT id, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`, [ids])
+    ).map((row: { id: string; content_hash: string }) => ({ id: row.id, contentHash: row.content_hash }));
+    const jobs = t.app.get(MigrationJobs);
+    expect(await jobs.enqueue('capped-migration', model, pairs)).toBe(true);
+    await waitFor(idle);
+    const windowIds = pairs.map((pair) => embeddingJobId(pair.id, model.name, pair.contentHash));
+    expect((await jobs.dropLost('capped-migration', windowIds)).sort()).toEqual([...windowIds].sort());
+    // The job-status API finds it under the id enqueueing returned.
+    expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(windowIds[0])}`)).body).toMatchObject({ state: 'delayed', qaPairId: pairs[0].id });
+
+    expect(await jobs.withdraw('capped-migration')).toBe(10);
+    expect(await queue.bull.getDelayedCount()).toBe(0);
+    await t.app.request('PATCH', `/api/v1/cost/budgets/${budget.body.budget.id}`, { key: ADMIN_KEY, body: { hardCap: false } });
   });
 });

@@ -104,4 +104,37 @@ describe('cost alerts with three scheduler processes and a webhook', () => {
     const listed = await cost.alerts.list({ limit: 50, offset: 0 });
     expect(listed.items.find((alert) => alert.id === row.id)).toMatchObject({ level: 'exceeded', webhook: { status: 'failed', attempts: 3 } });
   });
+
+  it('a limit raised mid-period alerts again on its own crossings, still once each across the schedulers', async () => {
+    await overspend('raised', 1, [50, 100]);
+    await waitFor(async () => webhook.deliveriesOf('raised').length === 2);
+
+    // Raised to $4 with $1 spent: nothing crossed at the new limit yet.
+    const [budget] = await db.query(`SELECT id FROM cost_budgets WHERE name = 'raised'`);
+    await cost.budgets.update(budget.id, { limitUsd: '4' });
+    await recordUsage(cost.ledger, new Date(), [{ tokens: 1.5 * ONE_DOLLAR, category: 'raised' }]);
+    // $2.50 of $4: the new 50 % crossing fires, once, by whichever scheduler checks first.
+    await waitFor(async () => webhook.deliveriesOf('raised').length === 3);
+    await recordUsage(cost.ledger, new Date(), [{ tokens: 2 * ONE_DOLLAR, category: 'raised' }]);
+    await waitFor(async () => webhook.deliveriesOf('raised').length === 4);
+    // Several more ticks of all three schedulers: nothing fires twice.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const rows = await db.query(
+      `SELECT a.threshold_percent, a.limit_usd::text AS limit_usd FROM cost_alerts a WHERE a.budget_id = $1 ORDER BY a.limit_usd, a.threshold_percent`,
+      [budget.id],
+    );
+    expect(rows).toEqual([
+      { threshold_percent: 50, limit_usd: '1.000000' },
+      { threshold_percent: 100, limit_usd: '1.000000' },
+      { threshold_percent: 50, limit_usd: '4.000000' },
+      { threshold_percent: 100, limit_usd: '4.000000' },
+    ]);
+    expect(webhook.deliveriesOf('raised').map((delivery) => [delivery.body.alert.thresholdPercent, delivery.body.alert.limitUsd])).toEqual([
+      [50, '1.00'],
+      [100, '1.00'],
+      [50, '4.00'],
+      [100, '4.00'],
+    ]);
+  });
 });

@@ -282,6 +282,39 @@ describe('fake OpenAI server through the openai SDK', () => {
       expect(fake.stats().recent.map((r) => r.fault)).toEqual(['outage', 'error-rate', null]);
     });
 
+    it('refuses the key as revoked while told to, with OpenAI’s exact answer, and accepts it again', async () => {
+      fake.configure({ invalidApiKey: true });
+      const response = await fetch(`${fake.baseURL}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: SMALL, input: 'x' }),
+      });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({
+        error: {
+          message: `Incorrect API key provided: sk-${'*'.repeat(KEY.length - 7)}6789. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      });
+      expect(await failure(embed('x'))).toBeInstanceOf(AuthenticationError);
+      fake.configure({ invalidApiKey: false });
+      await expect(embed('x')).resolves.toHaveLength(1);
+      expect(fake.stats().recent.map((r) => [r.status, r.fault])).toEqual([[401, 'invalid-api-key'], [401, 'invalid-api-key'], [200, null]]);
+    });
+
+    it('answers 500 to inputs holding a special token while told to, and embeds their escaped form', async () => {
+      fake.configure({ rejectSpecialTokens: true });
+      for (const token of ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|endofprompt|>']) {
+        expect(await failure(embed(['plain', `a question ${token} with a token`]))).toMatchObject({ status: 500, type: 'server_error' });
+      }
+      await expect(embed(['plain', 'a question <\u200b|endoftext|> escaped', '<|im_start|> is no cl100k token'])).resolves.toHaveLength(3);
+      fake.configure({ rejectSpecialTokens: false });
+      await expect(embed('a question <|endoftext|> with a token')).resolves.toHaveLength(1);
+      expect(fake.stats().byStatus).toEqual({ 200: 2, 500: 5 });
+    });
+
     it('hangs so that the client’s timeout fires', async () => {
       fake.configure({ hang: { next: 1 } });
       const started = Date.now();
@@ -292,12 +325,15 @@ describe('fake OpenAI server through the openai SDK', () => {
       expect(fake.stats()).toMatchObject({ requests: 2, hung: 1, byStatus: { 200: 1 }, inFlight: 0 });
     });
 
-    it('neither answers nor counts a request whose client gave up during the latency', async () => {
+    it('processes and bills a request whose client gave up during the latency, without answering it', async () => {
       fake.configure({ latency: { ms: 300 } });
       const error = await failure(client(fake.baseURL, { timeout: 100 }).embeddings.create({ model: SMALL, input: 'x' }));
       expect(error).toBeInstanceOf(APIConnectionTimeoutError);
       await new Promise((resolve) => setTimeout(resolve, 350));
-      expect(fake.stats()).toMatchObject({ requests: 1, byStatus: {}, inFlight: 0, recent: [] });
+      const stats = fake.stats();
+      expect(stats).toMatchObject({ requests: 1, byStatus: {}, inFlight: 0, inputs: 1, abandoned: { requests: 1, inputs: 1 } });
+      expect(stats.abandoned.tokens).toBe(stats.tokens);
+      expect(stats.recent).toMatchObject([{ status: 200, inputs: 1, abandoned: true }]);
     });
 
     it('adds latency with jitter', async () => {

@@ -15,15 +15,39 @@ afterAll(async () => {
   await redis.quit();
 });
 
-function newGuard(budget: Partial<RateBudgetOptions> = {}, options: Partial<ProviderGuardOptions> = {}): ProviderGuard {
+function newGuard(
+  budget: Partial<RateBudgetOptions> = {},
+  options: Partial<ProviderGuardOptions> = {},
+  client: Redis = redis,
+  recoveryTimeoutMs = 60_000,
+): ProviderGuard {
   const name = `g-${randomBytes(3).toString('hex')}`;
   return new ProviderGuard(
     name,
-    new CircuitBreaker(redis, { name, keyPrefix, failureThreshold: 2, recoveryTimeoutMs: 60_000 }),
-    new RateBudget(redis, { name, keyPrefix, ...budget }),
-    { maxWaitMs: 2_000, recoveryTimeoutMs: 60_000, ...options },
+    new CircuitBreaker(client, { name, keyPrefix, failureThreshold: 2, recoveryTimeoutMs }),
+    new RateBudget(client, { name, keyPrefix, ...budget }),
+    { maxWaitMs: 2_000, recoveryTimeoutMs, ...options },
   );
 }
+
+/** A client that counts the commands it sends (each one a round trip: the guard never pipelines). */
+function countingClient(): { client: Redis; commands: () => number } {
+  const client = new Redis(TEST_REDIS_URL);
+  let commands = 0;
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    commands++;
+    return send(...args);
+  }) as Redis['sendCommand'];
+  return { client, commands: () => commands };
+}
+
+const revokedKey = () =>
+  apiError(401, {
+    message: 'Incorrect API key provided: sk-test-re********oked. You can find your API key at https://platform.openai.com/account/api-keys.',
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  });
 
 function apiError(status: number, body: object = {}, headers: Record<string, string> = {}): APIError {
   return APIError.generate(status, { error: { message: `status ${status}`, ...body } }, undefined, new Headers(headers));
@@ -104,5 +128,62 @@ describe('ProviderGuard', () => {
     const guard = newGuard();
     for (let i = 0; i < 3; i++) await expect(guard.call(1, sender(apiError(400)))).rejects.toMatchObject({ kind: 'permanent' });
     expect(await guard.breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('holds the work when the key is refused: the breaker opens at once with the cause, and closes by itself once a probe gets through', async () => {
+    const guard = newGuard({}, {}, redis, 300);
+    const refused = await guard.call(1, sender(revokedKey())).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProviderUnavailableError);
+    expect(refused).toMatchObject({ kind: 'unavailable', reason: 'credentials_rejected', retryInMs: 300 });
+    expect((refused as Error).message).toMatch(/rejected the API key/);
+    expect((refused as Error).message).not.toMatch(/re\*+oked/);
+    const snapshot = await guard.breaker.snapshot();
+    expect(snapshot).toMatchObject({ state: 'open', openCause: 'credentials_rejected' });
+    expect(snapshot.lastError?.message).toMatch(/^credentials_rejected: provider answered 401/);
+
+    const send = sender(served(1));
+    await expect(guard.call(1, send)).rejects.toMatchObject({ reason: 'credentials_rejected' });
+    expect(send).not.toHaveBeenCalled();
+
+    // Still refused at the probe: open again, same cause.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await expect(guard.call(1, sender(revokedKey()))).rejects.toMatchObject({ reason: 'credentials_rejected' });
+    expect(await guard.breaker.snapshot()).toMatchObject({ state: 'open', openCause: 'credentials_rejected' });
+
+    // The key works again: the next probe closes the breaker.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await expect(guard.call(1, sender(served(1)))).resolves.toMatchObject({ reportedTokens: 1 });
+    expect(await guard.breaker.snapshot()).toMatchObject({ state: 'closed', openCause: null });
+  });
+
+  it('blocks for at most maxBlockMs however long the Retry-After, and the block can be cleared', async () => {
+    const guard = newGuard({ maxBlockMs: 5_000 }, { maxWaitMs: 0 });
+    const error = await guard.call(5, sender(apiError(429, { code: 'rate_limit_exceeded' }, { 'retry-after': '86400' }))).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'rate_limited' });
+    expect((error as ProviderUnavailableError).retryInMs).toBeLessThanOrEqual(5_000);
+    const { blockedUntil } = await guard.budget.limits();
+    expect(blockedUntil).toEqual(expect.any(Number));
+    expect(blockedUntil! - Date.now()).toBeLessThanOrEqual(5_000);
+
+    expect(await guard.budget.clearBlock()).toBe(true);
+    await expect(guard.call(5, sender(served(5)))).resolves.toMatchObject({ reportedTokens: 5 });
+  });
+
+  it('costs two Redis round trips per call: one script before, one after', async () => {
+    const { client, commands } = countingClient();
+    try {
+      const guard = newGuard({ tpm: 1_000_000 }, {}, client);
+      const headers = new Headers({ 'x-ratelimit-limit-tokens': '900000', 'x-ratelimit-limit-requests': '5000' });
+      await guard.call(10, sender(served(10, headers))); // loads the scripts
+      const before = commands();
+      for (let i = 0; i < 10; i++) await guard.call(10, sender(served(10, headers)));
+      expect((commands() - before) / 10).toBe(2);
+
+      const failing = commands();
+      await expect(guard.call(1, sender(apiError(400)))).rejects.toMatchObject({ kind: 'permanent' });
+      expect(commands() - failing).toBe(2);
+    } finally {
+      await client.quit();
+    }
   });
 });

@@ -126,7 +126,7 @@ describe('CircuitBreaker', () => {
 
   it('does not count client errors, and they do not close a half-open breaker', async () => {
     const breaker = newBreaker({ failureThreshold: 2, recoveryTimeoutMs: 100 });
-    for (const status of [400, 401, 404, 422]) await failWith(breaker, providerError(status), 2);
+    for (const status of [400, 404, 422]) await failWith(breaker, providerError(status), 2);
     expect(await breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
 
     await failWith(breaker, outage(), 2);
@@ -134,6 +134,28 @@ describe('CircuitBreaker', () => {
     await failWith(breaker, providerError(404));
     expect(await breaker.snapshot()).toMatchObject({ state: 'half_open', probesInFlight: 0 });
     expect(await breaker.acquire()).toMatchObject({ allowed: true, probe: true });
+  });
+
+  it('opens at once on a refused API key, keeps the cause through half-open, and forgets it when a probe succeeds', async () => {
+    const breaker = newBreaker({ failureThreshold: 5, recoveryTimeoutMs: 100 });
+    await failWith(breaker, providerError(401, 'invalid_api_key'));
+    expect(await breaker.snapshot()).toMatchObject({ state: 'open', consecutiveFailures: 1, openCause: 'credentials_rejected' });
+    const refused = await breaker.acquire();
+    expect(refused).toMatchObject({ allowed: false, openCause: 'credentials_rejected' });
+    expect((await breaker.history())[0].reason).toMatch(/^credentials_rejected: provider answered 401/);
+
+    await halfOpen(breaker);
+    expect(await breaker.snapshot()).toMatchObject({ state: 'half_open', openCause: 'credentials_rejected' });
+    await failWith(breaker, providerError(403));
+    expect(await breaker.snapshot()).toMatchObject({ state: 'open', openCause: 'credentials_rejected' });
+
+    await halfOpen(breaker);
+    await breaker.call(async () => 'the key works again');
+    expect(await breaker.snapshot()).toMatchObject({ state: 'closed', openCause: null });
+
+    // An ordinary outage opens with its own cause.
+    await failWith(breaker, outage(), 5);
+    expect(await breaker.snapshot()).toMatchObject({ state: 'open', openCause: 'failures' });
   });
 
   it('does not count an ordinary 429, but counts insufficient_quota', async () => {
@@ -321,6 +343,27 @@ describe('RateBudget', () => {
     expect(refused.granted).toBe(false);
     if (!refused.granted) expect(refused.waitMs).toBeGreaterThan(60_000);
     expect((await elsewhere.limits()).blockedUntil).toEqual(expect.any(Number));
+  });
+
+  it('caps every block at maxBlockMs, also one written under a larger cap, and clearBlock ends it', async () => {
+    const name = `rb-${randomBytes(3).toString('hex')}`;
+    const capped = newBudget({ name, maxBlockMs: 2_000 });
+    await capped.blockFor(86_400_000);
+    let refused = await capped.reserve(1);
+    expect(refused.granted).toBe(false);
+    if (!refused.granted) expect(refused.waitMs).toBeLessThanOrEqual(2_000);
+    await capped.learnFromHeaders({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '24h0m0s' });
+    expect((await capped.limits()).blockedUntil! - Date.now()).toBeLessThanOrEqual(2_000);
+
+    // A process with a larger cap blocked for a day: this one's reserve cuts it to its own cap.
+    await newBudget({ name, maxBlockMs: 86_400_000 }).blockFor(86_400_000);
+    refused = await capped.reserve(1);
+    if (!refused.granted) expect(refused.waitMs).toBeLessThanOrEqual(2_000);
+    expect((await capped.limits()).blockedUntil! - Date.now()).toBeLessThanOrEqual(2_000);
+
+    expect(await capped.clearBlock()).toBe(true);
+    expect((await capped.reserve(1)).granted).toBe(true);
+    expect(await capped.clearBlock()).toBe(false);
   });
 
   it('learnFromHeaders lowers the limits to what the provider says, never above the configured ones', async () => {

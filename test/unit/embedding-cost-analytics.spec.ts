@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { clearCostTables, costServices, FixedClock, LARGE_MODEL_ID, recordUsage, type CostServices } from '../support/cost-services';
 import { createTestEnvironment, destroyTestEnvironment, openDatabase, type TestEnvironment } from '../support/test-app';
@@ -229,14 +230,14 @@ describe('embedding cost analytics (real database)', () => {
 
     it('refuses unknown time zones, offsets, bad dates and reversed ranges, naming the field', async () => {
       await expect(cost.reports.getCostReport('2026-01-01', '2026-01-02', { timeZone: 'Mars/Olympus' })).rejects.toMatchObject({
-        response: { details: [{ field: 'timeZone' }] },
+        code: 'invalid_input', details: [{ field: 'timeZone' }],
       });
       await expect(cost.reports.getCostReport('2026-01-01', '2026-01-02', { timeZone: '+05:30' })).rejects.toMatchObject({
-        response: { details: [{ field: 'timeZone' }] },
+        code: 'invalid_input', details: [{ field: 'timeZone' }],
       });
-      await expect(cost.reports.getCostReport('2026-02-30', '2026-03-02')).rejects.toMatchObject({ response: { details: [{ field: 'start' }] } });
-      await expect(cost.reports.getCostReport('2026-03-02', '2026-03-01')).rejects.toMatchObject({ response: { details: [{ field: 'end' }] } });
-      await expect(cost.reports.getCostReport('2020-01-01', '2026-01-01')).rejects.toMatchObject({ response: { details: [{ field: 'end' }] } });
+      await expect(cost.reports.getCostReport('2026-02-30', '2026-03-02')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'start' }] });
+      await expect(cost.reports.getCostReport('2026-03-02', '2026-03-01')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'end' }] });
+      await expect(cost.reports.getCostReport('2020-01-01', '2026-01-01')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'end' }] });
     });
   });
 
@@ -321,7 +322,7 @@ describe('embedding cost analytics (real database)', () => {
 
     await expect(
       cost.prices.add({ model: 'text-embedding-3-small', pricePerMillionTokens: '0.01', effectiveFrom: '2026-05-31T00:00:00Z' }),
-    ).rejects.toMatchObject({ response: { details: [{ field: 'effectiveFrom' }] } });
+    ).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'effectiveFrom' }] });
     clock.at = new Date('2026-06-03T00:00:00Z');
     const [small] = await cost.prices.history();
     expect(small).toMatchObject({ model: 'text-embedding-3-small', registeredPricePerMillionTokens: '0.020000', currentPricePerMillionTokens: '0.050000' });
@@ -349,6 +350,83 @@ describe('embedding cost analytics (real database)', () => {
     expect(reconciliation.totals).toMatchObject({ tokens: 111, localTokens: 101, tokenDifference: 10 });
     expect(reconciliation.callsWithDifference).toBe(1);
     expect(reconciliation.calls[0]).toMatchObject({ callId, localTokens: 101, reportedTokens: 111, tokenDifference: 10, costUsd: '0.00000222' });
+  });
+
+  describe('unconfirmed spend (a call recorded before it is sent)', () => {
+    const at = new Date('2026-07-01T10:07:00Z');
+    const items = [
+      { tokens: 30_000_000, category: 'billing', purpose: 'ingest' as const },
+      { tokens: 20_000_000, category: 'account', purpose: 'ingest' as const },
+    ];
+
+    /** Every rollup table agrees with the ledger: sums of all spend, and of the unconfirmed part. */
+    async function expectRollupsMatchLedger(): Promise<void> {
+      const [ledger] = await db.query(`
+        SELECT count(*)::int AS items, COALESCE(sum(l.billed_tokens), 0)::bigint::text AS tokens,
+               COALESCE(sum(l.tokens), 0)::bigint::text AS local_tokens, COALESCE(sum(l.cost_usd), 0)::numeric(24, 12)::text AS cost_usd,
+               count(*) FILTER (WHERE c.status = 'unconfirmed')::int AS unconfirmed_items,
+               COALESCE(sum(l.billed_tokens) FILTER (WHERE c.status = 'unconfirmed'), 0)::bigint::text AS unconfirmed_tokens,
+               COALESCE(sum(l.cost_usd) FILTER (WHERE c.status = 'unconfirmed'), 0)::numeric(24, 12)::text AS unconfirmed_cost_usd
+        FROM usage_ledger l JOIN provider_calls c ON c.id = l.call_id`);
+      for (const table of ['usage_rollup_15m', 'usage_rollup_1h', 'usage_rollup_1d', 'usage_rollup_1w', 'usage_totals_15m', 'usage_totals_1h', 'usage_totals_1d', 'usage_totals_1w']) {
+        const [rollup] = await db.query(`
+          SELECT COALESCE(sum(items), 0)::int AS items, COALESCE(sum(tokens), 0)::bigint::text AS tokens,
+                 COALESCE(sum(local_tokens), 0)::bigint::text AS local_tokens, COALESCE(sum(cost_usd), 0)::numeric(24, 12)::text AS cost_usd,
+                 COALESCE(sum(unconfirmed_items), 0)::int AS unconfirmed_items, COALESCE(sum(unconfirmed_tokens), 0)::bigint::text AS unconfirmed_tokens,
+                 COALESCE(sum(unconfirmed_cost_usd), 0)::numeric(24, 12)::text AS unconfirmed_cost_usd
+          FROM ${table}`);
+        expect({ table, ...rollup }).toEqual({ table, ...ledger });
+      }
+    }
+
+    const report = () => cost.reports.getCostReport('2026-07-01', '2026-07-01');
+
+    it('counts a pending call at its local tokens, in reports (a separate figure) and budgets, before any answer', async () => {
+      clock.at = new Date('2026-07-01T12:00:00Z');
+      await cost.budgets.create({ name: 'cap', period: 'daily', limitUsd: '1', hardCap: true });
+      await cost.ledger.recordPending({ callId: randomUUID(), modelId: 1, occurredAt: at, items });
+
+      expect(await report()).toMatchObject({ items: 2, tokens: 50_000_000, costUsd: '1.00', unconfirmedTokens: 50_000_000, unconfirmedCostUsd: '1.00' });
+      expect((await report()).byCategory).toEqual(
+        expect.arrayContaining([expect.objectContaining({ category: 'billing', unconfirmedCostUsd: '0.60' })]),
+      );
+      // The hard cap counts it: a dollar of spend whose outcome is not known yet is a dollar.
+      expect(await cost.gate.shouldPostpone('migration', 1)).toMatchObject({ postpone: true });
+      await expectRollupsMatchLedger();
+    });
+
+    it('confirming moves the call out of unconfirmed and bills the reported usage, once however often it is confirmed', async () => {
+      const callId = randomUUID();
+      await cost.ledger.recordPending({ callId, modelId: 1, occurredAt: at, items });
+      const confirm = () => cost.ledger.settle(callId, items, { outcome: 'confirmed', requestId: 'req-1', durationMs: 40, reportedTokens: 55_000_000 });
+      expect(await confirm()).toBe(true);
+      expect(await confirm()).toBe(false);
+      expect(await cost.ledger.settle(callId, items, { outcome: 'not_billed', durationMs: 1, error: 'late' })).toBe(false);
+
+      expect(await report()).toMatchObject({ items: 2, tokens: 55_000_000, localTokens: 50_000_000, costUsd: '1.10', unconfirmedTokens: 0, unconfirmedCostUsd: '0.00' });
+      const [call] = await db.query(`SELECT status, request_id, reported_tokens, token_difference, cost_usd::text AS cost FROM provider_calls WHERE id = $1`, [callId]);
+      expect(call).toEqual({ status: 'confirmed', request_id: 'req-1', reported_tokens: 55_000_000, token_difference: 5_000_000, cost: '1.100000000000' });
+      const ledgerRows = await db.query(`SELECT tokens, billed_tokens FROM usage_ledger WHERE call_id = $1 ORDER BY id`, [callId]);
+      expect(ledgerRows).toEqual([{ tokens: 30_000_000, billed_tokens: 33_000_000 }, { tokens: 20_000_000, billed_tokens: 22_000_000 }]);
+      await expectRollupsMatchLedger();
+    });
+
+    it('a call the provider answered with an error leaves nothing billed; an unanswered one stays counted', async () => {
+      const failed = randomUUID();
+      const lost = randomUUID();
+      await cost.ledger.recordPending({ callId: failed, modelId: 1, occurredAt: at, items });
+      await cost.ledger.recordPending({ callId: lost, modelId: 1, occurredAt: at, items: [{ tokens: 5_000_000, purpose: 'search' }] });
+      expect(await cost.ledger.settle(failed, items, { outcome: 'not_billed', durationMs: 3, error: 'provider answered 500' })).toBe(true);
+
+      expect(await report()).toMatchObject({ items: 1, tokens: 5_000_000, costUsd: '0.10', unconfirmedTokens: 5_000_000, unconfirmedCostUsd: '0.10' });
+      expect(await db.query(`SELECT status, error FROM provider_calls WHERE id = $1`, [failed])).toEqual([{ status: 'not_billed', error: 'provider answered 500' }]);
+      expect(await countLedgerRows(failed)).toBe(0);
+      expect(await countLedgerRows(lost)).toBe(1);
+      await expectRollupsMatchLedger();
+    });
+
+    const countLedgerRows = async (callId: string) =>
+      Number((await db.query(`SELECT count(*) AS n FROM usage_ledger WHERE call_id = $1`, [callId]))[0].n);
   });
 
   describe('BudgetGate (hard cap)', () => {

@@ -1,3 +1,5 @@
+import { EmbeddingStore } from '../../src/embeddings/embedding-store';
+import { ProviderError } from '../../src/embeddings/providers/provider-error';
 import { embeddingJobId, PRIORITY } from '../../src/queue/embedding-job';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
 import { waitFor } from '../support/test-app';
@@ -8,7 +10,8 @@ import { useTestApp } from '../support/test-context';
  * The app runs without the worker role, so each test drives jobs with processNext().
  */
 describe('EmbeddingQueue', () => {
-  const t = useTestApp({ env: { ROLE: 'api', QUEUE_MAX_ATTEMPTS: '3' } });
+  // A base large enough to measure the delay and its jitter against the test's own timing.
+  const t = useTestApp({ env: { ROLE: 'api', QUEUE_MAX_ATTEMPTS: '3', QUEUE_BACKOFF_BASE_MS: '4000', QUEUE_BACKOFF_CAP_MS: '60000' } });
   let queue: EmbeddingQueue;
 
   beforeAll(() => {
@@ -48,18 +51,91 @@ describe('EmbeddingQueue', () => {
     expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`)).body.state).toBe('completed');
   });
 
+  /** When Bull will run a delayed job again: the delayed set's score holds the timestamp (ms) above 12 bits. */
+  async function retryAt(jobId: string): Promise<number> {
+    const score = await queue.bull.client.zscore(queue.bull.toKey('delayed'), jobId);
+    expect(score).not.toBeNull();
+    return Math.floor(Number(score) / 0x1000);
+  }
+
   it('retries a failed job with backoff, then succeeds', async () => {
     const { id, jobId } = await createPair('Is a failed job retried?');
-    t.fake.configure({ fail: { next: 1, status: 503 } });
+    t.fake.configure({ fail: { next: 2, status: 503 } });
+    let before = Date.now();
     const first = await queue.processNext();
+    let after = Date.now();
     expect(first?.error?.message).toMatch(/503/);
     const job = await queue.getJob(jobId);
     expect(await job!.getState()).toBe('delayed');
     expect(job!.attemptsMade).toBe(1);
-    await job!.promote(); // the backoff has passed
+    // Attempt 1: base·2^0 = 4 s, equal jitter → between 2 and 4 s after the failure.
+    let at = await retryAt(jobId);
+    expect(at - after).toBeGreaterThanOrEqual(2000);
+    expect(at - before).toBeLessThanOrEqual(4000);
+    await job!.promote();
+    before = Date.now();
+    expect((await queue.processNext())?.error?.message).toMatch(/503/);
+    after = Date.now();
+    // Attempt 2: base·2^1 = 8 s → between 4 and 8 s.
+    at = await retryAt(jobId);
+    expect(at - after).toBeGreaterThanOrEqual(4000);
+    expect(at - before).toBeLessThanOrEqual(8000);
+    await (await queue.getJob(jobId))!.promote();
     const second = await queue.processNext();
     expect(second).toMatchObject({ jobId, outcome: { status: 'embedded' } });
     expect((await t.app.request('GET', `/api/v1/qa-pairs/${id}`)).body.embedding.state).toBe('embedded');
+  });
+
+  it('spreads the retries of one failed batch (jitter), and never retries before a Retry-After', async () => {
+    // Four: one short of the breaker's threshold, so each failure is a retry, not an open breaker.
+    const pairs = await Promise.all([1, 2, 3, 4].map((n) => createPair(`Jittered retry ${n}?`)));
+    t.fake.configure({ fail: { next: 4, status: 500 } });
+    for (let i = 0; i < pairs.length; i++) expect((await queue.processNext())?.error).toBeDefined();
+    const retries = await Promise.all(pairs.map((pair) => retryAt(pair.jobId)));
+    // Four failures within moments of each other, each with 2 s of random spread: not one instant.
+    expect(new Set(retries).size).toBeGreaterThan(1);
+    expect(Math.max(...retries) - Math.min(...retries)).toBeGreaterThan(0);
+
+    // The strategy Bull runs for our jobs takes a provider's Retry-After as a floor, above the cap too.
+    const strategy = (queue.bull as unknown as { settings: { backoffStrategies: Record<string, (n: number, e: Error) => number> } }).settings
+      .backoffStrategies.jittered;
+    const asked = new ProviderError('transient', 'provider answered 503', { status: 503, retryAfterMs: 90_000 });
+    expect(strategy(1, asked)).toBe(90_000);
+    expect(strategy(1, new ProviderError('transient', 'provider answered 503', { status: 503, retryAfterMs: 10 }))).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('reports the state of a job whose model name contains colons', async () => {
+    const model = 'ft:text-embedding-3-small:acme:0123456789abcdef';
+    const registered = await t.app.request('POST', '/api/v1/models', {
+      key: 'test-admin-key',
+      body: { name: model, apiModel: 'text-embedding-3-small', dimensions: 1536, pricePerMillionTokens: '0.02' },
+    });
+    expect(registered.status).toBe(201);
+    const { id } = await createPair('Is a colon in a model name a problem?');
+    await queue.bull.empty();
+    const [row] = await t.db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [id]);
+    const jobId = await queue.enqueue({ qaPairId: id, model, contentHash: row.content_hash, purpose: 'ingest' });
+    expect(jobId).toBe(embeddingJobId(id, model, row.content_hash));
+    expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`)).body).toMatchObject({ state: 'waiting', model });
+
+    expect(await queue.processNext()).toMatchObject({ jobId, outcome: { status: 'embedded' } });
+    const done = await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(jobId)}`);
+    expect(done.body).toMatchObject({ id: jobId, state: 'completed', qaPairId: id, model });
+  });
+
+  it('serves /queue/stats polls from one coverage computation per model every few seconds', async () => {
+    const coverage = jest.spyOn(t.app.get(EmbeddingStore), 'coverage');
+    try {
+      const polls = await Promise.all(Array.from({ length: 5 }, () => t.app.request('GET', '/api/v1/queue/stats')));
+      for (let i = 0; i < 5; i++) polls.push(await t.app.request('GET', '/api/v1/queue/stats'));
+      expect(polls.every((poll) => poll.status === 200)).toBe(true);
+      const keptCurrent = polls[0].body.models.length;
+      expect(keptCurrent).toBeGreaterThan(0);
+      expect(coverage.mock.calls.length).toBeLessThanOrEqual(keptCurrent);
+      expect(new Set(polls.map((poll) => poll.body.coverageAsOf)).size).toBeLessThanOrEqual(1);
+    } finally {
+      coverage.mockRestore();
+    }
   });
 
   it('moves a job to the dead letters after max attempts', async () => {
@@ -106,10 +182,10 @@ describe('EmbeddingQueue', () => {
   });
 
   it('dead-letters a permanent error at once without spending retries', async () => {
-    const { id } = await createPair('Is a 401 dead-lettered at once?');
-    t.fake.configure({ fail: { next: 1, status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided' } });
+    const { id } = await createPair('Is a 404 dead-lettered at once?');
+    t.fake.configure({ fail: { next: 1, status: 404, code: 'model_not_found', message: 'The model does not exist' } });
     const result = await queue.processNext();
-    expect(result?.error?.message).toMatch(/401/);
+    expect(result?.error?.message).toMatch(/404/);
     await waitFor(async () => (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.total === 1);
     const letter = (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${id}`)).body.items[0];
     expect(letter).toMatchObject({ errorKind: 'permanent', attempts: 1 });

@@ -31,14 +31,31 @@ describe('classifyProviderError', () => {
   });
 
   it('never retries client errors, and they are no outage', () => {
-    for (const status of [400, 401, 403, 404, 422]) {
+    for (const status of [400, 404, 422]) {
       const classified = classifyProviderError(apiError(status));
       expect(classified).toMatchObject({ kind: 'permanent', details: { status } });
       expect(classified.retryable).toBe(false);
       expect(classified.countsAsOutage).toBe(false);
     }
     expect(apiError(400)).toBeInstanceOf(BadRequestError);
-    expect(apiError(401)).toBeInstanceOf(AuthenticationError);
+  });
+
+  it('makes a refused API key (401, 403) a provider-wide outage to wait out, never a per-input error', () => {
+    const revoked = apiError(401, {
+      message: 'Incorrect API key provided: sk-proj-abcd************************wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+    });
+    expect(revoked).toBeInstanceOf(AuthenticationError);
+    for (const error of [revoked, apiError(403, { code: 'unsupported_country_region_territory' })]) {
+      const classified = classifyProviderError(error);
+      expect(classified.kind).toBe('credentials_rejected');
+      expect(classified.retryable).toBe(true);
+      expect(classified.countsAsOutage).toBe(true);
+    }
+    // Not even a masked key reaches logs, the breaker API or responses.
+    expect(classifyProviderError(revoked).message).not.toMatch(/sk-proj|abcd|wxyz/);
+    expect(classifyProviderError(revoked).message).toMatch(/^provider answered 401: .*Incorrect API key provided: sk-\*\*\*\. You can find/);
   });
 
   it('keeps our own aborts apart from outages', () => {

@@ -1,5 +1,5 @@
 import { retryDelayMs } from '../../src/queue/backoff';
-import { embeddingJobId, toBullPriority } from '../../src/queue/embedding-job';
+import { embeddingJobId, parseEmbeddingJobId, postponedJobId, qaPairIdOfJobId, toBullPriority } from '../../src/queue/embedding-job';
 import { MicroBatcher, type Settled } from '../../src/queue/micro-batcher';
 import { packBatches } from '../../src/embeddings/batch-packing';
 
@@ -26,6 +26,21 @@ describe('job ids and priorities', () => {
     expect(embeddingJobId('p1', 'm', hash)).toBe(embeddingJobId('p1', 'm', hash));
     expect(embeddingJobId('p1', 'm', hash)).not.toBe(embeddingJobId('p1', 'm', 'b'.repeat(64)));
     expect(embeddingJobId('p1', 'm', hash)).toBe(`p1:m:${'a'.repeat(16)}`);
+  });
+
+  it('parses ids back unambiguously, whatever colons the model name holds', () => {
+    const pair = '5b0e0d8a-3c1f-4b8e-9a57-0c0f6c1f2e11';
+    const hash = '0123456789abcdef'.repeat(4);
+    for (const model of ['text-embedding-3-small', 'ft:text-embedding-3-small:acme:0123456789abcdef', 'a:postponed', 'x']) {
+      const id = embeddingJobId(pair, model, hash);
+      expect(parseEmbeddingJobId(id)).toEqual({ qaPairId: pair, model, hashPrefix: hash.slice(0, 16), postponed: false });
+      expect(parseEmbeddingJobId(postponedJobId(id))).toEqual({ qaPairId: pair, model, hashPrefix: hash.slice(0, 16), postponed: true });
+      expect(postponedJobId(postponedJobId(id))).toBe(id);
+      expect(qaPairIdOfJobId(postponedJobId(id))).toBe(pair);
+    }
+    for (const bad of ['', 'nope', `${pair}:m`, `${pair}::0123456789abcdef`, `not-a-uuid-at-all-0000000000000000000:m:0123456789abcdef`, `${pair}:m:0123456789ABCDEX`]) {
+      expect(parseEmbeddingJobId(bad)).toBeNull();
+    }
   });
 
   it('maps our 100 (most urgent) to Bull 1 and our 1 to Bull 100, and refuses the rest', () => {

@@ -13,6 +13,10 @@ export interface FakeOpenAIConfig {
   fail: { next: number; status: number; message: string | null; code: string | null; type: string | null };
   /** Every request answers 503 while true. */
   outage: boolean;
+  /** Every request answers 401 `invalid_api_key` while true, whatever key it presents: a revoked or rotated key. */
+  invalidApiKey: boolean;
+  /** A request any of whose inputs holds a cl100k special token (`<|endoftext|>` …) answers 500 while true, as OpenAI was reported to. */
+  rejectSpecialTokens: boolean;
   /** 429 `rate_limit_exceeded` with `retry-after(-ms)`: the next `next` requests, and any at probability `rate`. */
   rateLimit: { next: number; rate: number; retryAfterMs: number };
   /** 429 `insufficient_quota` (never worth retrying): the next `next` requests, or every one while `all`. */
@@ -63,6 +67,8 @@ const patchSchema = z
       .partial()
       .strict(),
     outage: z.boolean(),
+    invalidApiKey: z.boolean(),
+    rejectSpecialTokens: z.boolean(),
     rateLimit: z.object({ next: count, rate: probability, retryAfterMs: milliseconds }).partial().strict(),
     insufficientQuota: z.object({ next: count, all: z.boolean() }).partial().strict(),
     hang: z.object({ next: count, all: z.boolean() }).partial().strict(),
@@ -80,6 +86,8 @@ export function defaultConfig(): FakeOpenAIConfig {
     errors: { rate: 0, status: 500 },
     fail: { next: 0, status: 500, message: null, code: null, type: null },
     outage: false,
+    invalidApiKey: false,
+    rejectSpecialTokens: false,
     rateLimit: { next: 0, rate: 0, retryAfterMs: 1000 },
     insufficientQuota: { next: 0, all: false },
     hang: { next: 0, all: false },

@@ -1,6 +1,7 @@
 import type { Answer } from './answer';
 import { type FakeOpenAIConfig, type MalformedKind, applyPatch, cloneConfig } from './config';
-import { injectedRateLimit, insufficientQuota, statusError } from './openai-errors';
+import { CL100K_SPECIAL_TOKENS } from '../../src/embeddings/cl100k';
+import { incorrectApiKey, injectedRateLimit, insufficientQuota, statusError } from './openai-errors';
 
 /**
  * The live configuration and the decisions taken from it per request. The `take…`
@@ -49,6 +50,17 @@ export class Faults {
     if (spend(fail)) return statusError(fail.status, 'fail', fail);
     if (errors.rate > 0 && Math.random() < errors.rate) return statusError(errors.status, 'error-rate');
     return null;
+  }
+
+  /** The key presented is refused as revoked while `invalidApiKey` is on (after the server's own faults, like real auth). */
+  takeRevokedKey(presentedKey: string): Answer | null {
+    return this.config.invalidApiKey ? incorrectApiKey(presentedKey, 'invalid-api-key') : null;
+  }
+
+  /** A 500 for an input holding a special token while `rejectSpecialTokens` is on. */
+  takeSpecialTokenFault(texts: readonly string[]): Answer | null {
+    if (!this.config.rejectSpecialTokens) return null;
+    return texts.some((text) => CL100K_SPECIAL_TOKENS.some((token) => text.includes(token))) ? statusError(500, 'special-tokens') : null;
   }
 
   /** Faults of the caller's account, which answer after auth. */

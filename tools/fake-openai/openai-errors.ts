@@ -72,12 +72,16 @@ export const missingApiKey = (): Answer =>
     code: 'invalid_api_key',
   });
 
-export const incorrectApiKey = (key: string): Answer =>
-  errorAnswer(401, {
-    message: `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-    type: 'invalid_request_error',
-    code: 'invalid_api_key',
-  });
+export const incorrectApiKey = (key: string, fault: string | null = null): Answer =>
+  errorAnswer(
+    401,
+    {
+      message: `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+    },
+    fault,
+  );
 
 export const insufficientQuota = (): Answer =>
   errorAnswer(

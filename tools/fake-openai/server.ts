@@ -151,10 +151,12 @@ class FakeOpenAIServer implements FakeOpenAI {
     }
     const latencyMs = this.faults.latencyMs();
     if (latencyMs > 0 && !(await this.wait(latencyMs))) return;
-    if (res.destroyed) return; // the client gave up while we waited
+    // Like the real API, a request whose client went away meanwhile is still processed and billed.
     const outcome = this.decide(body, req.headers.authorization);
-    this.send(res, outcome.answer, requestId, startedAt);
+    const abandoned = res.destroyed;
+    if (!abandoned) this.send(res, outcome.answer, requestId, startedAt);
     this.recorder.answered({
+      abandoned,
       at: new Date().toISOString(),
       requestId,
       model: outcome.model,
@@ -188,7 +190,7 @@ class FakeOpenAIServer implements FakeOpenAI {
 
     const serverFault = this.faults.takeServerFault();
     if (serverFault) return unparsed(serverFault, model);
-    const authFailure = this.checkAuth(authorization);
+    const authFailure = this.checkAuth(authorization) ?? this.faults.takeRevokedKey(bearerKey(authorization) ?? '');
     if (authFailure) return unparsed(authFailure, model);
     if (!json.ok) return unparsed(errors.invalidJson());
 
@@ -197,6 +199,8 @@ class FakeOpenAIServer implements FakeOpenAI {
     const { request } = parsed;
     const counted = (answer: Answer): Outcome => ({ answer, model, inputs: request.texts.length, tokens: request.totalTokens });
 
+    const specialTokens = this.faults.takeSpecialTokenFault(request.texts);
+    if (specialTokens) return counted(specialTokens);
     const accountFault = this.faults.takeAccountFault(request.model.name);
     if (accountFault) return counted(accountFault);
     const config = this.faults.current;
@@ -213,7 +217,7 @@ class FakeOpenAIServer implements FakeOpenAI {
 
   private checkAuth(authorization: string | undefined): Answer | null {
     if (this.apiKeys.size === 0) return null;
-    const key = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    const key = bearerKey(authorization);
     if (!key) return errors.missingApiKey();
     return this.apiKeys.has(key) ? null : errors.incorrectApiKey(key);
   }
@@ -228,6 +232,10 @@ class FakeOpenAIServer implements FakeOpenAI {
     });
     res.end(answer.body);
   }
+}
+
+function bearerKey(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim() || undefined;
 }
 
 function randomRequestId(): string {

@@ -2,11 +2,17 @@
 export interface FakeOpenAIStats {
   /** Every embedding request received, answered or not. */
   requests: number;
-  /** Answered requests by HTTP status ("200", "429", …). */
+  /** Answers delivered, by HTTP status ("200", "429", …); abandoned requests are not in here. */
   byStatus: Record<string, number>;
-  /** Inputs and tokens of accepted (200) requests, malformed answers included. */
+  /**
+   * What the provider billed: inputs and tokens of every accepted (200) request, malformed
+   * answers included, and abandoned ones too (processed after their client went away, as
+   * the real API does: the caller paid and never got the vectors).
+   */
   inputs: number;
   tokens: number;
+  /** Requests processed after their client had gone (a killed worker, a client timeout); `inputs`/`tokens` include the billed ones. */
+  abandoned: { requests: number; inputs: number; tokens: number };
   byModel: Record<string, { requests: number; inputs: number; tokens: number }>;
   /** Requests received and not yet answered or abandoned by the client; a live gauge that reset keeps. */
   inFlight: number;
@@ -26,6 +32,8 @@ export interface RecentRequest {
   status: number;
   durationMs: number;
   fault: string | null;
+  /** The client had gone when the answer was ready: nothing was delivered (but a 200 was billed). */
+  abandoned: boolean;
 }
 
 export class StatsRecorder {
@@ -53,8 +61,13 @@ export class StatsRecorder {
 
   answered(entry: RecentRequest): void {
     const counters = this.counters;
-    counters.byStatus[entry.status] = (counters.byStatus[entry.status] ?? 0) + 1;
+    if (entry.abandoned) counters.abandoned.requests++;
+    else counters.byStatus[entry.status] = (counters.byStatus[entry.status] ?? 0) + 1;
     if (entry.status === 200 && entry.model !== null) {
+      if (entry.abandoned) {
+        counters.abandoned.inputs += entry.inputs;
+        counters.abandoned.tokens += entry.tokens;
+      }
       counters.inputs += entry.inputs;
       counters.tokens += entry.tokens;
       const model = (counters.byModel[entry.model] ??= { requests: 0, inputs: 0, tokens: 0 });
@@ -84,5 +97,13 @@ export class StatsRecorder {
 }
 
 function emptyCounters() {
-  return { requests: 0, byStatus: {} as Record<string, number>, inputs: 0, tokens: 0, byModel: {} as FakeOpenAIStats['byModel'], hung: 0 };
+  return {
+    requests: 0,
+    byStatus: {} as Record<string, number>,
+    inputs: 0,
+    tokens: 0,
+    abandoned: { requests: 0, inputs: 0, tokens: 0 },
+    byModel: {} as FakeOpenAIStats['byModel'],
+    hung: 0,
+  };
 }

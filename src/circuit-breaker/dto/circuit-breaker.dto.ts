@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
-import type { BreakerSnapshot, BreakerTransition } from '../breaker-types';
+import type { BreakerOpenCause, BreakerSnapshot, BreakerTransition } from '../breaker-types';
 import type { RateLimits } from '../rate-budget';
 
 const STATES = ['closed', 'open', 'half_open'];
 const FORCED = ['open', 'closed'];
+const OPEN_CAUSES = ['failures', 'credentials_rejected'] satisfies BreakerOpenCause[];
 
 function iso(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
@@ -33,6 +34,14 @@ export class CircuitBreakerDto {
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'When an open breaker lets the next probe through' })
   nextProbeAt!: string | null;
   @ApiPropertyOptional({ type: BreakerErrorDto, nullable: true }) lastError!: BreakerErrorDto | null;
+  @ApiPropertyOptional({
+    enum: OPEN_CAUSES,
+    nullable: true,
+    description:
+      'Why it opened, while open or half-open: `failures` (threshold, failure rate or a failed probe), or `credentials_rejected` ' +
+      '(the provider refused the API key: it opened at once, work is held, and it closes by itself once a probe gets through with a working key)',
+  })
+  openCause!: BreakerOpenCause | null;
   @ApiProperty() probesInFlight!: number;
   @ApiProperty({ description: 'State changes since the breaker was created' }) transitions!: number;
   @ApiProperty({ format: 'date-time', description: 'When this was read (Redis clock)' }) at!: string;
@@ -49,6 +58,7 @@ export class CircuitBreakerDto {
       openedAt: iso(s.openedAt),
       nextProbeAt: iso(s.nextProbeAt),
       lastError: s.lastError ? { message: s.lastError.message, at: iso(s.lastError.at) as string } : null,
+      openCause: s.openCause,
       probesInFlight: s.probesInFlight,
       transitions: s.transitions,
       at: iso(s.at) as string,
@@ -79,8 +89,11 @@ export class RateBudgetDto {
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'End of the latest block (a Retry-After, or a used-up provider window); past once it ended' })
   blockedUntil!: string | null;
 
-  static from(name: string, windowMs: number, limits: RateLimits): RateBudgetDto {
-    return { name, rpm: limits.rpm, tpm: limits.tpm, windowMs, blockedUntil: iso(limits.blockedUntil) };
+  @ApiProperty({ example: 300000, description: 'The longest block a Retry-After or a used-up provider window may impose (RATE_LIMIT_MAX_BLOCK_MS)' })
+  maxBlockMs!: number;
+
+  static from(name: string, windowMs: number, maxBlockMs: number, limits: RateLimits): RateBudgetDto {
+    return { name, rpm: limits.rpm, tpm: limits.tpm, windowMs, blockedUntil: iso(limits.blockedUntil), maxBlockMs };
   }
 }
 

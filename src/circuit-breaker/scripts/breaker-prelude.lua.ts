@@ -1,29 +1,27 @@
+import { REDIS_TIME_LUA } from './redis-time.lua';
+
 /**
  * Lua shared by every breaker script (prepended to each one).
  * KEYS: 1 state hash, 2 probe leases (zset: permit id -> lease end, ms), 3 failure-rate
  * window (hash of per-bucket counters), 4 history list (newest first), 5 registry set.
  * ARGV: 1 breaker name, 2 history size; each script's own arguments follow.
  */
-export const BREAKER_PRELUDE_LUA = `
+export const BREAKER_PRELUDE_LUA = REDIS_TIME_LUA + `
 local STATE, PROBES, WINDOW, HISTORY, REGISTRY = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local NAME, HISTORY_SIZE = ARGV[1], tonumber(ARGV[2])
 local transitions = {}
 
-local function redis_now_ms()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-
 -- Missing keys read as a closed breaker with zero counters: losing Redis starts closed.
 local function load_breaker()
   local f = redis.call('HMGET', STATE, 'state', 'forced', 'forcedReason', 'openedAt', 'nextProbeAt',
-    'consecutiveFailures', 'halfOpenSuccesses', 'lastError', 'lastErrorAt', 'transitions', 'windowMs')
+    'consecutiveFailures', 'halfOpenSuccesses', 'lastError', 'lastErrorAt', 'transitions', 'windowMs', 'openCause')
   return {
     state = f[1] or 'closed', forced = f[2] or '', forced_reason = f[3] or nil,
     opened_at = tonumber(f[4]), next_probe_at = tonumber(f[5]),
     consecutive_failures = tonumber(f[6]) or 0, half_open_successes = tonumber(f[7]) or 0,
     last_error = f[8] or nil, last_error_at = tonumber(f[9]),
     transitions = tonumber(f[10]) or 0, window_ms = tonumber(f[11]) or 60000,
+    open_cause = f[12] or nil,
   }
 end
 
@@ -37,6 +35,11 @@ local function record_transition(breaker, to, now, reason)
   local from = breaker.state
   redis.call('HSET', STATE, 'state', to)
   if from ~= to then redis.call('HINCRBY', STATE, 'transitions', 1) end
+  -- Why it opened stays until it closes (through half-open too: a probe decides whether it still holds).
+  if to == 'closed' then
+    redis.call('HDEL', STATE, 'openCause')
+    breaker.open_cause = nil
+  end
   local entry = cjson.encode({ breaker = NAME, from = from, to = to, at = now, reason = reason, forced = breaker.forced })
   redis.call('LPUSH', HISTORY, entry)
   redis.call('LTRIM', HISTORY, 0, HISTORY_SIZE - 1)

@@ -18,7 +18,7 @@ return cjson.encode({
   consecutiveFailures = breaker.consecutive_failures, halfOpenSuccesses = breaker.half_open_successes,
   windowCalls = calls, windowFailures = failures, windowMs = breaker.window_ms,
   openedAt = breaker.opened_at, nextProbeAt = breaker.next_probe_at,
-  lastError = last_error,
+  lastError = last_error, openCause = breaker.open_cause,
   probesInFlight = redis.call('ZCOUNT', PROBES, '(' .. now, '+inf'),
   transitions = breaker.transitions, at = now,
 })

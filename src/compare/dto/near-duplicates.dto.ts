@@ -78,8 +78,8 @@ export class ScanSummaryDto {
   @ApiProperty({ description: 'Pairs stored', example: 2117 }) pairs!: number;
   @ApiProperty({ example: 1950 }) clusters!: number;
   @ApiProperty({ description: 'More pairs than `limit` were found; the most similar were kept' }) truncated!: boolean;
-  @ApiProperty({ example: 6.1 }) loadSeconds!: number;
-  @ApiProperty({ example: 12.2 }) scanSeconds!: number;
+  @ApiProperty({ description: 'Reading and signing every vector', example: 6.1 }) loadSeconds!: number;
+  @ApiProperty({ description: "Band sorts and exact checks (candidates' vectors read back included)", example: 12.2 }) scanSeconds!: number;
 }
 
 export class ScanRunDto extends CompareRunDto {

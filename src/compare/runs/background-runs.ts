@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { conflict, ServiceUnavailableError } from '../../common/http-errors';
+import { conflict, unavailable } from '../../common/errors';
 import { CompareQueue } from './compare-queue';
 import { type CompareRun, CompareRuns, type RunKind, type RunStatus } from './compare-runs';
 import { type ReportProgress, RunProgress } from './run-progress';
@@ -95,7 +95,7 @@ export class BackgroundRuns {
     } catch (error) {
       const message = `could not queue the run: ${error instanceof Error ? error.message : String(error)}`;
       await this.runs.fail(run.id, run.attempt, 'interrupted', message);
-      throw new ServiceUnavailableError(`${message}; it is stored as interrupted (id ${run.id}) and can be retried`, RETRY_AFTER_MS);
+      throw unavailable(`${message}; it is stored as interrupted (id ${run.id}) and can be retried`, RETRY_AFTER_MS);
     }
     return run;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { notFound } from '../../common/http-errors';
+import { notFound } from '../../common/errors';
 
 export type RunKind = 'near_duplicate_scan' | 'drift_check';
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'interrupted';

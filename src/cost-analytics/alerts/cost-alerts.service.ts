@@ -23,9 +23,10 @@ interface Crossing {
 /**
  * Budget alerts. A check sums each enabled budget's current period (and the previous one,
  * so spend in a period's last minutes is not missed at the boundary) and inserts one row
- * per threshold crossed; the unique (budget, period, threshold) key makes each fire
- * exactly once however many schedulers check at the same moment: only the inserting check
- * logs it and hands it to the webhook.
+ * per threshold crossed; the unique (budget, period, threshold, limit) key makes each fire
+ * exactly once however many schedulers check at the same moment (only the inserting check
+ * logs it and hands it to the webhook), and a limit changed mid-period fires again on its
+ * own crossings.
  */
 @Injectable()
 export class CostAlertsService {
@@ -109,7 +110,7 @@ export class CostAlertsService {
          FROM unnest($1::uuid[], $2::date[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::numeric[], $7::numeric[])
            AS c(budget_id, period_start, starts_at, ends_at, threshold, spent, limit_usd)
          ORDER BY c.budget_id, c.period_start, c.threshold
-         ON CONFLICT (budget_id, period_start, threshold_percent) DO NOTHING
+         ON CONFLICT (budget_id, period_start, threshold_percent, limit_usd) DO NOTHING
          RETURNING a.*)
        SELECT ${ALERT_COLUMNS} FROM inserted a JOIN cost_budgets b ON b.id = a.budget_id
        ORDER BY a.period_start, b.name, a.threshold_percent`,

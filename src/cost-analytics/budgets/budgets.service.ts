@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { conflict, notFound } from '../../common/http-errors';
+import { conflict, notFound } from '../../common/errors';
 import { INVALID_PARAMETER_VALUE, pgErrorCode, UNIQUE_VIOLATION } from '../../common/pg-errors';
 import { knownModel } from '../known-model';
 import { formatUsd } from '../money';

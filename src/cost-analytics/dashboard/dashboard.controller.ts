@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces
 import type { Response } from 'express';
 import { Public } from '../../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../../common/error-response.dto';
-import { notFound } from '../../common/http-errors';
+import { notFound } from '../../common/errors';
 import { DashboardAssets, type DashboardFile } from './dashboard-assets';
 
 /** Scripts, styles and data only from this origin; nothing inline, no frames, no forms posting elsewhere. */

@@ -69,6 +69,8 @@
 
   function renderReport(report) {
     byId('period-cost').textContent = `$${report.totalCostUsd}`;
+    // Calls sent whose answer was never recorded: counted in the total, shown apart.
+    byId('period-unconfirmed').textContent = report.unconfirmedTokens > 0 ? `of which unconfirmed: $${report.unconfirmedCostUsd}` : '';
     byId('period-tokens').textContent = `${report.totalTokens.toLocaleString()} tokens, ${report.periodStart} – ${report.periodEnd}`;
     const month = report.projectedMonthly;
     byId('month-title').textContent = `${month.month} projected`;

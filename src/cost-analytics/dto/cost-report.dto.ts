@@ -43,6 +43,13 @@ export class MonthlyProjectionDto {
   budgets!: BudgetStatusDto[];
 }
 
+export class QueryCacheSavingsDto {
+  @ApiProperty({ example: 120, description: 'Searches answered with a cached query embedding' }) hits!: number;
+  @ApiProperty({ example: 840, description: 'Query tokens not bought' }) tokens!: number;
+  @ApiProperty({ example: '0.000016800000', description: 'What those tokens would have cost at the price in force when they were saved (USD)' })
+  costUsd!: string;
+}
+
 export class CostReportDto extends UsageSummaryDto {
   @ApiProperty({ example: '2026-11-01' }) periodStart!: string;
   @ApiProperty({ example: '2026-11-30', description: 'Included' }) periodEnd!: string;
@@ -58,6 +65,11 @@ export class CostReportDto extends UsageSummaryDto {
   @ApiProperty({ type: [PurposeUsageDto], description: 'Most expensive first' }) byPurpose!: PurposeUsageDto[];
   @ApiProperty({ type: MonthlyProjectionDto, description: 'The current month in the report time zone' })
   projectedMonthly!: MonthlyProjectionDto;
+  @ApiProperty({
+    type: QueryCacheSavingsDto,
+    description: "What search's query-embedding cache saved (not in the spend above). Kept per UTC day: the UTC days the period overlaps",
+  })
+  queryCacheSavings!: QueryCacheSavingsDto;
 }
 
 export type CostReport = CostReportDto;

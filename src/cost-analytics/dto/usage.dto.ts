@@ -16,6 +16,18 @@ export class UsageSummaryDto {
 
   @ApiProperty({ example: '0.0009642', description: 'USD, exact decimal, at the price effective when each call was made' })
   costUsd!: string;
+
+  @ApiProperty({
+    example: 120,
+    description: 'Of tokens: those of calls sent whose answer was never recorded (the process died, the connection dropped), at their local count',
+  })
+  unconfirmedTokens!: number;
+
+  @ApiProperty({
+    example: '0.0000024',
+    description: 'Of costUsd: unconfirmed spend (calls that may have been billed; budgets and the hard cap count it)',
+  })
+  unconfirmedCostUsd!: string;
 }
 
 export class DailyUsageDto extends UsageSummaryDto {

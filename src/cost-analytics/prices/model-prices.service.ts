@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { badRequest, conflict } from '../../common/http-errors';
+import { badRequest, conflict } from '../../common/errors';
 import { pgErrorCode, UNIQUE_VIOLATION } from '../../common/pg-errors';
 import { CostClock } from '../cost-clock';
 import type { ModelPriceDto, ModelPriceHistoryDto } from '../dto/price.dto';

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
-import { badRequest } from '../../common/http-errors';
+import { badRequest } from '../../common/errors';
 import type { CostReport } from '../dto/cost-report.dto';
 import type { UsageSummaryDto, WeeklyUsageDto } from '../dto/usage.dto';
 import { formatUsd } from '../money';
+import { QueryCacheSavingsService } from '../query-cache/query-cache-savings.service';
 import { type KeyRow, RollupReader, type UsageCell, type UsageSums } from '../rollups/rollup-reader';
 import { UnalignedRangeError } from '../rollups/rollup-spans';
 import { CostProjectionService } from './cost-projection.service';
@@ -31,6 +32,8 @@ export function usageSummary(sums: UsageSums | undefined): UsageSummaryDto {
     localTokens: sums?.localTokens ?? 0,
     tokenDifference: (sums?.tokens ?? 0) - (sums?.localTokens ?? 0),
     costUsd: formatUsd(sums?.costUsd ?? '0'),
+    unconfirmedTokens: sums?.unconfirmedTokens ?? 0,
+    unconfirmedCostUsd: formatUsd(sums?.unconfirmedCostUsd ?? '0'),
   };
 }
 
@@ -49,16 +52,19 @@ export class CostReportService {
     private readonly calendar: LocalCalendar,
     private readonly reader: RollupReader,
     private readonly projection: CostProjectionService,
+    private readonly cacheSavings: QueryCacheSavingsService,
   ) {}
 
   async getCostReport(startDate: string, endDate: string, options: CostReportOptions = {}): Promise<CostReport> {
     const { days, timeZone } = await this.localDays(startDate, endDate, options);
     const periodStartsAt = days[0].startsAt;
     const periodEndsAt = days[days.length - 1].endsAt;
-    const [daily, keys, projectedMonthly] = await Promise.all([
+    const utcDay = (instant: number) => new Date(instant).toISOString().slice(0, 10);
+    const [daily, keys, projectedMonthly, queryCacheSavings] = await Promise.all([
       this.read(() => this.reader.daysAndWeeks(days.map(toReportDay))),
       this.read(() => this.reader.byKey(periodStartsAt.getTime(), periodEndsAt.getTime())),
       this.read(() => this.projection.monthly(timeZone)),
+      this.cacheSavings.flush().then(() => this.cacheSavings.between(utcDay(periodStartsAt.getTime()), utcDay(periodEndsAt.getTime() - 1))),
     ]);
     const of = (dimension: KeyRow['dimension']) => keys.filter((row) => row.dimension === dimension);
     const total = usageSummary(of('total')[0]);
@@ -77,6 +83,7 @@ export class CostReportService {
       byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...usageSummary(row) })), (row) => row.model),
       byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...usageSummary(row) })), (row) => row.purpose),
       projectedMonthly,
+      queryCacheSavings: { ...queryCacheSavings, costUsd: formatUsd(queryCacheSavings.costUsd) },
     };
   }
 

@@ -1,7 +1,7 @@
-import { type BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { badRequest } from '../../common/http-errors';
+import { badRequest, type DomainError } from '../../common/errors';
 import { INVALID_PARAMETER_VALUE, pgErrorCode } from '../../common/pg-errors';
 
 /** A local calendar day and the UTC instants it spans (23 or 25 hours on a DST change). */
@@ -23,7 +23,7 @@ export interface LocalPeriod {
 export type PeriodUnit = 'day' | 'week' | 'month';
 
 /** The 400 for a zone name PostgreSQL refuses (22023) though ICU accepted it. */
-export function unknownTimeZone(): BadRequestException {
+export function unknownTimeZone(): DomainError {
   return badRequest('timeZone', 'is not a time zone the database knows');
 }
 

@@ -1,4 +1,4 @@
-import { badRequest } from '../../common/http-errors';
+import { badRequest } from '../../common/errors';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** An IANA name (Area/City, UTC, Etc/GMT+5…). Offsets such as "+05:30" are refused: PostgreSQL would read them as POSIX zones, sign inverted. */

@@ -12,6 +12,9 @@ export interface UsageSums {
   tokens: number;
   localTokens: number;
   costUsd: string;
+  /** The part of `tokens` and `costUsd` from calls still unconfirmed (sent, answer never recorded), at their local count. */
+  unconfirmedTokens: number;
+  unconfirmedCostUsd: string;
 }
 
 /** [from, to) in epoch ms on quarter hours, optionally narrowed to one model and/or category. */
@@ -55,6 +58,8 @@ interface SumsRow {
   tokens: string | null;
   local_tokens: string | null;
   cost_usd: string | null;
+  unconfirmed_tokens: string | null;
+  unconfirmed_cost_usd: string | null;
 }
 
 /**
@@ -68,10 +73,12 @@ const SPANS_CTES = `spans AS (
       AS s(span_id, grain, from_at, to_at, model_id, category)),
   uses AS (SELECT * FROM unnest($7::int[], $8::int[], $9::int[]) AS u(span_id, range_index, sign))`;
 
-const SUMS = `sum(items) AS items, sum(tokens) AS tokens, sum(local_tokens) AS local_tokens, sum(cost_usd) AS cost_usd`;
+const SUMS = `sum(items) AS items, sum(tokens) AS tokens, sum(local_tokens) AS local_tokens, sum(cost_usd) AS cost_usd,
+    sum(unconfirmed_tokens) AS unconfirmed_tokens, sum(unconfirmed_cost_usd) AS unconfirmed_cost_usd`;
 /** The sums of per-span sums, each span's counted with its sign in the range (one multiplication per span, not per row). */
 const SIGNED_SUMS = `sum(u.sign * p.items) AS items, sum(u.sign * p.tokens) AS tokens,
-    sum(u.sign * p.local_tokens) AS local_tokens, sum(u.sign * p.cost_usd) AS cost_usd`;
+    sum(u.sign * p.local_tokens) AS local_tokens, sum(u.sign * p.cost_usd) AS cost_usd,
+    sum(u.sign * p.unconfirmed_tokens) AS unconfirmed_tokens, sum(u.sign * p.unconfirmed_cost_usd) AS unconfirmed_cost_usd`;
 
 const KEY_COLUMNS = ['model_id', 'category', 'purpose'];
 
@@ -82,7 +89,7 @@ function perSpanSql(source: 'totals' | 'keyed' | 'scoped'): string {
   const inScope = 'AND (s.model_id IS NULL OR r.model_id = s.model_id) AND (s.category IS NULL OR r.category = s.category)';
   const pieces = ROLLUP_GRAINS.map(
     (grain) => `
-      SELECT s.span_id, r.items, r.tokens, r.local_tokens, r.cost_usd${keys.map((key) => `, r.${key}`).join('')}
+      SELECT s.span_id, r.items, r.tokens, r.local_tokens, r.cost_usd, r.unconfirmed_tokens, r.unconfirmed_cost_usd${keys.map((key) => `, r.${key}`).join('')}
       FROM spans s JOIN ${tables[grain]} r ON r.bucket >= s.from_at AND r.bucket < s.to_at ${source === 'scoped' ? inScope : ''}
       WHERE s.grain = '${grain}'`,
   ).join('\n      UNION ALL');
@@ -98,7 +105,8 @@ const DAYS_AND_WEEKS = new PreparedStatement<RangeRow & { iso_week: string; by_w
   per_span AS (${perSpanSql('totals')}),
   per_day AS (SELECT u.range_index, ${SIGNED_SUMS} FROM uses u JOIN per_span p ON p.span_id = u.span_id GROUP BY u.range_index)
   SELECT w.range_index, w.iso_week, GROUPING(w.range_index) AS by_week,
-         sum(d.items) AS items, sum(d.tokens) AS tokens, sum(d.local_tokens) AS local_tokens, sum(d.cost_usd) AS cost_usd
+         sum(d.items) AS items, sum(d.tokens) AS tokens, sum(d.local_tokens) AS local_tokens, sum(d.cost_usd) AS cost_usd,
+         sum(d.unconfirmed_tokens) AS unconfirmed_tokens, sum(d.unconfirmed_cost_usd) AS unconfirmed_cost_usd
   FROM per_day d JOIN weeks w ON w.range_index = d.range_index
   GROUP BY GROUPING SETS ((w.range_index, w.iso_week), (w.iso_week))`);
 
@@ -113,7 +121,8 @@ const BY_KEY = new PreparedStatement<SumsRow & Omit<KeyRow, keyof UsageSums>>(`
   SELECT CASE WHEN GROUPING(m.name) = 0 THEN 'model' WHEN GROUPING(k.category) = 0 THEN 'category'
               WHEN GROUPING(k.purpose) = 0 THEN 'purpose' ELSE 'total' END AS dimension,
          m.name AS model, k.category, k.purpose,
-         sum(k.items) AS items, sum(k.tokens) AS tokens, sum(k.local_tokens) AS local_tokens, sum(k.cost_usd) AS cost_usd
+         sum(k.items) AS items, sum(k.tokens) AS tokens, sum(k.local_tokens) AS local_tokens, sum(k.cost_usd) AS cost_usd,
+         sum(k.unconfirmed_tokens) AS unconfirmed_tokens, sum(k.unconfirmed_cost_usd) AS unconfirmed_cost_usd
   FROM per_key k JOIN embedding_models m ON m.id = k.model_id
   GROUP BY GROUPING SETS ((m.name), (k.category), (k.purpose), ())`);
 
@@ -144,6 +153,8 @@ function sums(row: SumsRow | undefined): UsageSums {
     tokens: Number(row?.tokens ?? 0),
     localTokens: Number(row?.local_tokens ?? 0),
     costUsd: row?.cost_usd ?? '0',
+    unconfirmedTokens: Number(row?.unconfirmed_tokens ?? 0),
+    unconfirmedCostUsd: row?.unconfirmed_cost_usd ?? '0',
   };
 }
 

@@ -15,8 +15,11 @@ export class EmbeddingModelDto {
   @ApiProperty({ example: 1536 })
   dimensions!: number;
 
-  @ApiProperty({ example: '0.020000', description: 'USD per 1M tokens, exact decimal' })
+  @ApiProperty({ example: '0.020000', description: 'USD per 1M tokens in force now (price history, else the registered price), exact decimal' })
   pricePerMillionTokens!: string;
+
+  @ApiProperty({ example: '0.020000', description: 'USD per 1M tokens the model was registered with; see GET cost/prices for the history' })
+  registeredPricePerMillionTokens!: string;
 
   @ApiProperty({ example: 8191 })
   maxInputTokens!: number;
@@ -27,13 +30,15 @@ export class EmbeddingModelDto {
   @ApiProperty({ description: 'Kept current on every edit although not active (a migration target)' })
   keepCurrent!: boolean;
 
-  static from(model: EmbeddingModelEntity): EmbeddingModelDto {
+  /** `priceInForce`: the current price (defaults to the registered one, e.g. for a model just registered). */
+  static from(model: EmbeddingModelEntity, priceInForce: string = model.pricePerMillionTokens): EmbeddingModelDto {
     return {
       name: model.name,
       provider: model.provider,
       apiModel: model.apiModel,
       dimensions: model.dimensions,
-      pricePerMillionTokens: model.pricePerMillionTokens,
+      pricePerMillionTokens: priceInForce,
+      registeredPricePerMillionTokens: model.pricePerMillionTokens,
       maxInputTokens: model.maxInputTokens,
       active: model.isActive,
       keepCurrent: model.keepCurrent,

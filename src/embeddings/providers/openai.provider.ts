@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { EmbeddingProvider, ModelSpec, ProviderResponse } from './embedding-provider';
+import { escapeSpecialTokens } from '../tokenizer';
 import { ProviderError } from './provider-error';
 
 export interface OpenAIProviderOptions {
@@ -12,6 +13,8 @@ export interface OpenAIProviderOptions {
  * OpenAI embeddings through the official SDK. The SDK's own retries are off: retries,
  * backoff and the circuit breaker belong to our queue, or one failure would hide three
  * attempts and minutes of waiting.
+ * Every text is sent with its special-token look-alikes escaped (`escapeSpecialTokens`), the
+ * text `countTokens` counts: `<|endoftext|>` in a user's question must not reach the API as is.
  */
 export class OpenAIProvider implements EmbeddingProvider {
   private readonly client: OpenAI;
@@ -30,7 +33,7 @@ export class OpenAIProvider implements EmbeddingProvider {
       .create(
         {
           model: model.apiModel,
-          input: texts,
+          input: texts.map(escapeSpecialTokens),
           encoding_format: 'base64',
           ...(model.requestDimensions ? { dimensions: model.dimensions } : {}),
         },

@@ -6,12 +6,22 @@ import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
  * - transient: retry with backoff; counts toward the breaker (5xx, timeouts, connection errors).
  * - rate_limited: wait as the provider asks; does not count toward the breaker.
  * - quota_exhausted: a 429 that will not pass by waiting a minute; counts toward the breaker.
- * - permanent: do not retry; dead-letter at once (400, 401, 403, 404, 422, input too long).
+ * - credentials_rejected: the provider refused our API key (401, 403): every call fails alike
+ *   until an operator fixes the key, so it opens the breaker at once and the work waits,
+ *   spending no attempt, until a probe gets through.
+ * - permanent: do not retry; dead-letter at once (400, 404, 422, input too long).
  * - aborted: we cancelled the call ourselves (shutdown, cancelled work); retry, never an outage.
  * - unavailable: we did not call: the circuit breaker or the rate budget did not admit it
  *   (`ProviderUnavailableError` in circuit-breaker/); come back after `retryAfterMs`.
  */
-export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'permanent' | 'aborted' | 'unavailable';
+export type ProviderErrorKind =
+  | 'transient'
+  | 'rate_limited'
+  | 'quota_exhausted'
+  | 'credentials_rejected'
+  | 'permanent'
+  | 'aborted'
+  | 'unavailable';
 
 export interface ProviderErrorDetails {
   status?: number;
@@ -35,7 +45,12 @@ export class ProviderError extends Error {
 
   /** Whether this failure says the provider is unhealthy (and so feeds the breaker). */
   get countsAsOutage(): boolean {
-    return this.kind === 'transient' || this.kind === 'quota_exhausted';
+    return this.kind === 'transient' || this.kind === 'quota_exhausted' || this.kind === 'credentials_rejected';
+  }
+
+  /** An outage that no further call can disprove: the breaker opens on the first one, without waiting for a threshold. */
+  get opensBreakerAtOnce(): boolean {
+    return this.kind === 'credentials_rejected';
   }
 
   get retryable(): boolean {
@@ -43,7 +58,9 @@ export class ProviderError extends Error {
   }
 }
 
-const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 422]);
+const PERMANENT_STATUSES = new Set([400, 404, 422]);
+/** The key is wrong, revoked, or not allowed (OpenAI: `invalid_api_key`, missing scopes, unsupported region). */
+const CREDENTIAL_STATUSES = new Set([401, 403]);
 
 /** Turns anything a provider call threw into a classified ProviderError. */
 export function classifyProviderError(error: unknown): ProviderError {
@@ -64,18 +81,24 @@ export function classifyProviderError(error: unknown): ProviderError {
       retryAfterMs: retryAfterMs(error.headers),
       headers: error.headers,
     };
-    const message = `provider answered ${status}: ${error.message}`;
+    const message = `provider answered ${status}: ${redactApiKeys(error.message)}`;
     if (status === 429) {
       const quota = details.code === 'insufficient_quota' || error.type === 'insufficient_quota';
       if (quota) return new ProviderError('quota_exhausted', message, details);
       // "Request too large … Limit 1000000, Requested 1200000": waiting never makes it fit.
       return new ProviderError(neverFitsRateLimit(error.message) ? 'permanent' : 'rate_limited', message, details);
     }
+    if (CREDENTIAL_STATUSES.has(status)) return new ProviderError('credentials_rejected', message, details);
     if (PERMANENT_STATUSES.has(status)) return new ProviderError('permanent', message, details);
     return new ProviderError('transient', message, details);
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ProviderError('transient', `provider call failed: ${message}`);
+}
+
+/** OpenAI quotes the refused key, masked (`sk-abc***xyz`): even that stays out of logs, the breaker API and responses. */
+function redactApiKeys(message: string): string {
+  return message.replace(/\bsk-[\w*-]+/g, 'sk-***');
 }
 
 function neverFitsRateLimit(message: string): boolean {

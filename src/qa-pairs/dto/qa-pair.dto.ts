@@ -81,7 +81,7 @@ export class QaPairDto {
   @ApiProperty() question!: string;
   @ApiProperty() answer!: string;
   @ApiProperty({ example: 'account' }) category!: string;
-  @ApiProperty({ description: 'Bumped on every change of question or answer', example: 1 }) version!: number;
+  @ApiProperty({ description: 'Bumped on every change (question, answer or category); the ETag is this number in quotes', example: 1 }) version!: number;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiProperty({ type: EmbeddingStatusDto }) embedding!: EmbeddingStatusDto;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, Repository } from 'typeorm';
-import { notFound } from '../../common/http-errors';
+import { notFound } from '../../common/errors';
 import type { UsagePurpose } from '../../cost-analytics/usage-purpose';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { PRIORITY } from '../embedding-job';

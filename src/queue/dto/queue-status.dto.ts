@@ -21,6 +21,8 @@ export class QueueStatsDto {
   @ApiProperty({ description: 'Pairs embedded in the last 60 s, all processes' }) embeddedLastMinute!: number;
   @ApiProperty({ description: 'Pairs embedded per second over the last 5 minutes' }) embeddedPerSecond5m!: number;
   @ApiProperty({ type: [ModelCoverageDto] }) models!: ModelCoverageDto[];
+  @ApiProperty({ description: 'When deadLetters and models were counted (reused for up to 5 s; job counts are live)' })
+  coverageAsOf!: string;
 }
 
 export class JobStatusDto {
@@ -41,4 +43,6 @@ export class JobStatusDto {
 export class ReconcileResultDto {
   @ApiProperty({ description: 'Pending pairs found and enqueued (already-queued ones are a no-op)' }) pending!: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number' } }) byModel!: Record<string, number>;
+  @ApiProperty({ type: [String], description: 'Models skipped: a hard-capped budget holds their background work until its period ends' })
+  heldByBudget!: string[];
 }
