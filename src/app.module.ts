@@ -18,7 +18,7 @@ import { DatabaseModule } from './database/database.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
 import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
-import { MigrationModule } from './migration/migration.module';
+import { MigrationModule } from './model-migration/migration.module';
 import { QaPairsModule } from './qa-pairs/qa-pairs.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { createApp } from './bootstrap';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
-import { EventStreams } from './migration/event-streams';
+import { EventStreams } from './model-migration/event-streams';
 
 const IDLE_SWEEP_MS = 50;
 

@@ -1,5 +1,5 @@
-import { cosineSimilarity } from '../../src/compare/cosine-similarity';
-import { findNearDuplicates } from '../../src/compare/find-near-duplicates';
+import { cosineSimilarity } from '../../src/compare/near-duplicates/cosine-similarity';
+import { findNearDuplicates } from '../../src/compare/near-duplicates/find-near-duplicates';
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
 import { round, type BenchContext } from '../support/benchmark';
 import { loadQuoraQuestionPairs, sharedDataDir } from '../support/quora-question-pairs';

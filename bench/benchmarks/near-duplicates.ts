@@ -1,7 +1,7 @@
-import { exactNearDuplicates } from '../../src/compare/exact-near-duplicates';
-import { NearDuplicateIndex } from '../../src/compare/near-duplicate-index';
-import { DEFAULT_THRESHOLD, type NearDuplicatePair, type VectorEntry } from '../../src/compare/near-duplicate-pairs';
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { exactNearDuplicates } from '../../src/compare/near-duplicates/exact-near-duplicates';
+import { NearDuplicateIndex } from '../../src/compare/near-duplicates/near-duplicate-index';
+import { DEFAULT_THRESHOLD, type NearDuplicatePair, type VectorEntry } from '../../src/compare/near-duplicates/near-duplicate-pairs';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 import { median, round, scaled, type BenchContext, type Benchmark } from '../support/benchmark';
 import { clusteredEmbeddings, type ClusteredEmbeddings } from '../support/clustered-embeddings';
 import { exactPairsForQueries } from '../support/exact-pairs-js';

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 
 /**
  * Synthetic embeddings shaped like a real knowledge base, so near-duplicate search is not

@@ -1,4 +1,4 @@
-import { dotProduct, vectorNorm } from '../../src/compare/cosine-similarity';
+import { dotProduct, vectorNorm } from '../../src/compare/near-duplicates/cosine-similarity';
 import type { ExactPairs } from './exact-pairs-numpy';
 
 /**

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 
 const TOPICS = ['billing', 'account', 'security', 'shipping', 'returns', 'api', 'privacy', 'mobile', 'search', 'reports'];
 const WORDS = (

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 import { fillUnitGaussian, normalizeInPlace, randomUnitVector, writeAtSimilarity } from './clustered-embeddings';
 
 /**

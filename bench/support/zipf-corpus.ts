@@ -1,4 +1,4 @@
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 import type { CorpusPair } from './qa-corpus';
 
 const SYLLABLES = 'ka lo mi nu re sa ti vo be da fe gi ho ju ke la mo ne pi ru se ta vu wi xo ya zu'.split(' ');

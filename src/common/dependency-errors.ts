@@ -1,5 +1,7 @@
 /** How long a caller is told to wait when PostgreSQL or Redis is down. */
 export const DEPENDENCY_RETRY_MS = 5_000;
+/** How long the writes that keep what a provider already answered (its vectors, its settlement) wait out an outage. */
+export const PAID_WORK_HOLD_MS = 60_000;
 
 /** Connection-level failures of PostgreSQL (SQLSTATE class 08, 57P0x, 53300) or the network. */
 const DEPENDENCY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
@@ -21,4 +23,21 @@ export function isDependencyDown(error: unknown): boolean {
     current = e.cause;
   }
   return false;
+}
+
+/**
+ * Runs `step`, and again (backing off up to DEPENDENCY_RETRY_MS) while it fails because
+ * PostgreSQL or Redis is down, for at most `maxWaitMs`; then fails with the last error. For
+ * writes that must not be lost to a restart, such as keeping what a provider already answered.
+ */
+export async function retryWhileDependencyDown<T>(step: () => Promise<T>, maxWaitMs: number): Promise<T> {
+  const giveUpAt = Date.now() + maxWaitMs;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, DEPENDENCY_RETRY_MS)) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isDependencyDown(error) || Date.now() + delayMs > giveUpAt) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
 }

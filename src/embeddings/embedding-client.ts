@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ProviderGuards } from '../circuit-breaker/provider-guards';
 import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailable-error';
+import { PAID_WORK_HOLD_MS, retryWhileDependencyDown } from '../common/dependency-errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type CallSettlement, type LedgerItem, UsageLedgerService } from '../cost-analytics/usage-ledger.service';
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
@@ -74,8 +75,10 @@ export class EmbeddingClient {
       await this.ledger.recordPending({ callId, modelId: model.id, items: ledgerItems });
 
       let durationMs = 0;
+      let sent = false;
       // Only the provider's own failures are classified; Redis trouble in the guard stays what it is.
       const send = async () => {
+        sent = true;
         const startedAt = performance.now();
         try {
           return await provider.embed(group.map((item) => item.text), model);
@@ -90,7 +93,8 @@ export class EmbeddingClient {
       try {
         response = guard ? await guard.call(tokens, send) : await send();
       } catch (caught) {
-        const notBilled = notBilledReason(caught);
+        // The guard failed before sending (Redis down): nothing left, so nothing may stay as unconfirmed spend.
+        const notBilled = sent ? notBilledReason(caught) : `not sent: ${caught instanceof ProviderUnavailableError ? caught.reason : 'the guard could not admit it'}`;
         if (notBilled !== null) await this.settle(callId, ledgerItems, { outcome: 'not_billed', durationMs, error: notBilled });
         throw caught;
       }
@@ -113,7 +117,8 @@ export class EmbeddingClient {
   /** Settles without throwing: an unsettled call stays in the ledger as unconfirmed spend, which is what it then is. */
   private async settle(callId: string, items: LedgerItem[], settlement: CallSettlement): Promise<void> {
     try {
-      await this.ledger.settle(callId, items, settlement);
+      // A known outcome is worth waiting a PostgreSQL restart out for; past that the call stays unconfirmed.
+      await retryWhileDependencyDown(() => this.ledger.settle(callId, items, settlement), PAID_WORK_HOLD_MS);
     } catch (error) {
       this.logger.warn(`provider call ${callId} stays unconfirmed in the usage ledger (${settlement.outcome} not written): ${String(error)}`);
     }

@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ApiKeys, presentedKey } from '../common/auth/api-keys';
 import { Public } from '../common/auth/auth.decorators';
+import { ErrorResponseDto } from '../common/error-response.dto';
 import { REDIS } from '../redis/redis.tokens';
 
 class DependencyHealthDto {
@@ -39,6 +40,7 @@ export class HealthController {
   })
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ type: HealthDto })
+  @ApiBadRequestResponse({ description: 'A body was sent and it is not valid JSON (this GET takes none)', type: ErrorResponseDto })
   async health(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<HealthDto> {
     const [postgres, redis] = await Promise.all([
       check(() => this.db.query('SELECT 1')),

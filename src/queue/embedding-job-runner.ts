@@ -10,9 +10,9 @@ import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { classifyProviderError, ProviderError } from '../embeddings/providers/provider-error';
-import { retryDelayMs } from './backoff';
+import { retryDelayMs } from '../common/jobs/backoff';
 import { type DeadLetterRecord, DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
-import { EmbeddingBatchProcessor, type JobOutcome } from './embedding-batch.processor';
+import { BatchEmbedder, type JobOutcome } from './batch-embedder';
 import { EMBEDDINGS_QUEUE, type EmbeddingJobData } from './embedding-job';
 import { MicroBatcher } from './micro-batcher';
 import { QueueMetrics } from './queue.metrics';
@@ -35,9 +35,10 @@ export class EmbeddingJobRunner {
   /** Aborted on shutdown: jobs waiting out a dependency outage let go (the worker postpones them). */
   private readonly stopping = new AbortController();
   readonly batcher: MicroBatcher<Job<EmbeddingJobData>, JobOutcome>;
+  private readonly lockDurationMs: number;
 
   constructor(
-    private readonly processor: EmbeddingBatchProcessor,
+    private readonly processor: BatchEmbedder,
     private readonly deadLetters: DeadLetterRecorder,
     private readonly models: EmbeddingModelsService,
     private readonly metrics: QueueMetrics,
@@ -46,6 +47,7 @@ export class EmbeddingJobRunner {
     @InjectQueue(EMBEDDINGS_QUEUE) queue: Queue<EmbeddingJobData>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    this.lockDurationMs = config.queue.lockDurationMs;
     this.batcher = new MicroBatcher({
       maxSize: config.queue.batchMaxInputs,
       quietMs: config.queue.batchQuietMs,
@@ -58,6 +60,27 @@ export class EmbeddingJobRunner {
 
   /** Rejects with GateInterruptedError when the process stops while the job waits for its provider or a dependency. */
   async run(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
+    const releaseLock = this.keepLock(job);
+    try {
+      return await this.runHeld(job);
+    } finally {
+      releaseLock();
+    }
+  }
+
+  /**
+   * Renews the job's lock while this runner holds it. Bull renews it too, but stops for good
+   * after one failed renewal (a Redis blip): a job held past its lock (at an open breaker,
+   * out an outage) would then be taken for stalled, run a second time alongside this one
+   * (a second purchase) and charged a stall, an attempt spent on an outage.
+   */
+  private keepLock(job: Job<EmbeddingJobData>): () => void {
+    const timer = setInterval(() => void job.extendLock(this.lockDurationMs).catch(() => undefined), this.lockDurationMs / 4);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async runHeld(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
     const gate = this.gates.for(job.data.model);
     for (let outages = 0; ; ) {
       const pass = await gate.pass();

@@ -1,6 +1,7 @@
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
+import type { QueueName } from '../common/jobs/queue-settings';
 
-export const EMBEDDINGS_QUEUE = 'embeddings';
+export const EMBEDDINGS_QUEUE = 'embeddings' satisfies QueueName;
 export const EMBED_JOB = 'embed';
 
 /** Our priorities: 1..100, higher = more urgent. */
@@ -48,7 +49,7 @@ export function embeddingJobId(qaPairId: string, model: string, contentHash: str
 const POSTPONED_SUFFIX = ':postponed';
 
 /**
- * The id a postponed job's work is re-added under (see EmbeddingWorker.postpone). It
+ * The id a postponed job's work is re-added under (see EmbeddingQueueConsumer.postpone). It
  * alternates between the base id and one derived id: the job being postponed still holds
  * its own id (Bull would ignore the add). Whoever looks work up by id (migration control,
  * job status) must look under both: `workJobIds`.

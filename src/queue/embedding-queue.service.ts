@@ -2,9 +2,11 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Job, JobOptions, Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { JobOutcome } from './embedding-batch.processor';
+import { bullJobOptions } from '../common/jobs/bull-options';
+import type { JobOutcome } from './batch-embedder';
 import { EMBED_JOB, EMBEDDINGS_QUEUE, type EmbeddingJobData, type EnqueueRequest, embeddingJobId, PRIORITY, toBullPriority } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
+import { queueSettings } from '../common/jobs/queue-settings';
 import { withTimeout } from '../common/with-timeout';
 
 /** How long a producer waits for Redis before leaving the work to the reconciler. */
@@ -21,12 +23,15 @@ export interface EnqueueResult {
 @Injectable()
 export class EmbeddingQueue {
   private readonly logger = new Logger(EmbeddingQueue.name);
+  private readonly jobOptions: JobOptions;
 
   constructor(
     @InjectQueue(EMBEDDINGS_QUEUE) readonly bull: Queue<EmbeddingJobData>,
     private readonly runner: EmbeddingJobRunner,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.jobOptions = bullJobOptions(queueSettings(config)[EMBEDDINGS_QUEUE]);
+  }
 
   /** Enqueues one job; returns its id. Enqueueing the same work again is a no-op. */
   async enqueue(request: EnqueueRequest): Promise<string> {
@@ -90,13 +95,10 @@ export class EmbeddingQueue {
           priority,
         },
         opts: {
+          ...this.jobOptions,
           jobId: embeddingJobId(request.qaPairId, request.model, request.contentHash),
           priority: toBullPriority(priority),
-          attempts: request.maxAttempts ?? this.config.queue.maxAttempts,
-          backoff: { type: 'jittered' },
-          // Postgres keeps the outcome; a kept job would block re-adding the same id after an A→B→A edit.
-          removeOnComplete: true,
-          removeOnFail: true,
+          ...(request.maxAttempts !== undefined && { attempts: request.maxAttempts }),
         },
       };
     });

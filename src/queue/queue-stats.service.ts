@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
+import type { BullJobCounts } from '../common/jobs/bull-options';
 import type { JobStatusDto, QueueStatsDto } from './dto/queue-status.dto';
 import { parseEmbeddingJobId, workJobIds } from './embedding-job';
 import { EmbeddingQueue } from './embedding-queue.service';
@@ -40,7 +41,7 @@ export class QueueStatsService {
 
   async stats(): Promise<QueueStatsDto> {
     const [counts, rate, db] = await Promise.all([this.queue.bull.getJobCounts(), this.throughput.read(), this.cachedDbStats()]);
-    const c = counts as unknown as Record<string, number>;
+    const c: BullJobCounts = counts;
     return {
       jobs: { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0, paused: c.paused ?? 0 },
       deadLetters: db.deadLetters,

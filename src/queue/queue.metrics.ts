@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ProviderGates } from '../circuit-breaker/provider-gates';
+import type { BullJobCounts } from '../common/jobs/bull-options';
 import { EMBEDDINGS_QUEUE } from './embedding-job';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'paused'] as const;
@@ -22,9 +23,9 @@ export class QueueMetrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const counts = await queue.getJobCounts().catch(() => undefined);
+        const counts: BullJobCounts | undefined = await queue.getJobCounts().catch(() => undefined);
         if (!counts) return;
-        for (const state of STATES) this.set({ state }, (counts as unknown as Record<string, number>)[state] ?? 0);
+        for (const state of STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
     this.jobOutcomes = new Counter({

@@ -64,6 +64,11 @@ describe('HTTP edge: authentication before bodies, health, text encoding, Bull B
       ['POST', '/api/v1/no-such-route', {}],
       ['POST', '/admin/queues/api/queues/embeddings/add', {}],
       ['POST', '/admin/queues/api/queues/embeddings/add', { 'x-api-key': USER_KEY }],
+      // The open paths are open to reading only: a body sent there is a body parsed for anyone.
+      ['POST', '/health', {}],
+      ['PUT', '/docs/anything', {}],
+      ['POST', '/metrics', {}],
+      ['PATCH', '/dashboard/index.html', {}],
     ])('%s %s %j → 401 without the body', async (method, path, headers) => {
       expect(await statusBeforeBody(t.app.baseUrl, method, path, headers)).toMatch(/^HTTP\/1\.1 401 /);
     });

@@ -10,7 +10,12 @@ const WINDOW_BATCHES = 5;
 
 /** The migrations REST API end to end: validation, estimate, the one-per-pair constraint, pause/resume, SSE, cutover, rollback, cleanup. */
 describe('migrations API', () => {
-  const t = useTestApp({ env: { MIGRATION_TICK_MS: '100', MIGRATION_WINDOW_BATCHES: String(WINDOW_BATCHES), RATE_LIMIT_TPM: '600000' } });
+  // The searches here ask which model's vectors are served, not how well HNSW recalls: the
+  // widest candidate list makes the index scan exhaustive over these 400 pairs (a query whose
+  // lexical vector is near-orthogonal to almost every pair can otherwise miss its one match).
+  const t = useTestApp({
+    env: { MIGRATION_TICK_MS: '100', MIGRATION_WINDOW_BATCHES: String(WINDOW_BATCHES), RATE_LIMIT_TPM: '600000', SEARCH_EF_SEARCH: '1000' },
+  });
 
   const admin = (method: string, path: string, body?: unknown) => t.app.request(method, path, { body, key: ADMIN_KEY });
   const count = (sql: string, params: unknown[] = []) => countRows(t.db, sql, params);

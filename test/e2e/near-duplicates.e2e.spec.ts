@@ -1,7 +1,7 @@
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 import { BackgroundRuns } from '../../src/compare/runs/background-runs';
 import { CompareRuns } from '../../src/compare/runs/compare-runs';
-import { EmbeddingVectors } from '../../src/compare/embedding-vectors';
+import { EmbeddingVectors } from '../../src/embeddings/embedding-vectors';
 import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
@@ -165,6 +165,7 @@ describe('near-duplicates at ingestion and in background scans', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const executing = t.app.get(BackgroundRuns).execute(
+      'near_duplicate_scan',
       run.id,
       run.attempt,
       async (_claimed, report) => {

@@ -1,6 +1,6 @@
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
 import type { EmbeddingJobData } from '../../src/queue/embedding-job';
-import { EmbeddingBatchProcessor } from '../../src/queue/embedding-batch.processor';
+import { BatchEmbedder } from '../../src/queue/batch-embedder';
 import { ProviderProxy } from '../support/provider-proxy';
 import { countRows, useTestApp } from '../support/test-context';
 
@@ -29,7 +29,7 @@ describe('a batch failing with 500 because of one input', () => {
     const jobs: EmbeddingJobData[] = rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
     proxy.received = 0;
 
-    const results = await t.app.get(EmbeddingBatchProcessor).process(MODEL, jobs);
+    const results = await t.app.get(BatchEmbedder).process(MODEL, jobs);
 
     expect(results.map((result) => result.ok)).toEqual([true, true, true, false, true, true, true, true]);
     const failure = results[3];
@@ -52,7 +52,7 @@ describe('a batch failing with 500 because of one input', () => {
     t.fake.configure({ errors: { rate: 1, status: 500 } });
     proxy.received = 0;
 
-    const results = await t.app.get(EmbeddingBatchProcessor).process(MODEL, jobs);
+    const results = await t.app.get(BatchEmbedder).process(MODEL, jobs);
 
     expect(results.every((result) => !result.ok)).toBe(true);
     // A full bisection of 64 would be 127 calls; the breaker (5 failures in a row by default) stops it.

@@ -2,7 +2,7 @@ import Bull from 'bull';
 import type { DataSource } from 'typeorm';
 import { ProviderGates } from '../../src/circuit-breaker/provider-gates';
 import { EMBEDDINGS_QUEUE } from '../../src/queue/embedding-job';
-import { bullRedisOptions } from '../../src/queue/bull-options';
+import { bullRedisOptions } from '../../src/common/jobs/bull-options';
 import type { FakeOpenAI } from '../../tools/fake-openai';
 import { fakeProviderEnv, startFakeProvider } from '../support/fake-provider';
 import { ADMIN_KEY, createTestEnvironment, destroyTestEnvironment, openDatabase, TestApp, type TestEnvironment, waitFor } from '../support/test-app';

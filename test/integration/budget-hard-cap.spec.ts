@@ -1,5 +1,5 @@
 import { EmbeddingModelsService } from '../../src/embeddings/embedding-models.service';
-import { MigrationJobs } from '../../src/migration/migration-jobs';
+import { MigrationJobs } from '../../src/model-migration/migration-jobs';
 import { embeddingJobId } from '../../src/queue/embedding-job';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
 import { ADMIN_KEY, waitFor } from '../support/test-app';

@@ -1,5 +1,5 @@
 import type { EmbeddingJobData } from '../../src/queue/embedding-job';
-import { EmbeddingBatchProcessor } from '../../src/queue/embedding-batch.processor';
+import { BatchEmbedder } from '../../src/queue/batch-embedder';
 import { waitFor } from '../support/test-app';
 import { countRows, useTestApp } from '../support/test-context';
 
@@ -13,10 +13,10 @@ const MODEL = 'text-embedding-3-small';
 describe('paid calls: recorded once, vectors kept (real faults)', () => {
   // ~300 tokens per pair and at most 1,000 tokens per request: three pairs per provider call.
   const t = useTestApp({ env: { ROLE: 'api', QUEUE_BATCH_MAX_TOKENS: '1000' } });
-  let processor: EmbeddingBatchProcessor;
+  let processor: BatchEmbedder;
 
   beforeAll(() => {
-    processor = t.app.get(EmbeddingBatchProcessor);
+    processor = t.app.get(BatchEmbedder);
   });
 
   beforeEach(async () => {

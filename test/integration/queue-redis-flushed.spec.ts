@@ -36,5 +36,10 @@ describe('Redis flushed during an ingest', () => {
     );
     expect(Number(row.n)).toBe(5000);
     expect(Number((await t.db.query(`SELECT count(*) AS n FROM dead_letters`))[0].n)).toBe(0);
+    // Nothing the provider answered is bought again: the jobs re-added after the flush find their pairs embedded or in flight.
+    const [twice] = await t.db.query(
+      `SELECT count(*)::int AS pairs FROM (SELECT qa_pair_id FROM usage_ledger WHERE purpose = 'ingest' GROUP BY qa_pair_id HAVING count(*) > 1) bought`,
+    );
+    expect({ boughtTwice: twice.pairs, inputsBilled: t.fake.stats().inputs }).toEqual({ boughtTwice: 0, inputsBilled: 5000 });
   });
 });

@@ -1,8 +1,8 @@
 import { clusteredEmbeddings } from '../../bench/support/clustered-embeddings';
-import { findNearDuplicatesBounded, type VectorSource } from '../../src/compare/bounded-near-duplicate-scan';
-import { exactNearDuplicates } from '../../src/compare/exact-near-duplicates';
-import { findNearDuplicates } from '../../src/compare/find-near-duplicates';
-import type { NearDuplicatePair, VectorEntry } from '../../src/compare/near-duplicate-pairs';
+import { findNearDuplicatesBounded, type VectorSource } from '../../src/compare/near-duplicates/bounded-near-duplicate-scan';
+import { exactNearDuplicates } from '../../src/compare/near-duplicates/exact-near-duplicates';
+import { findNearDuplicates } from '../../src/compare/near-duplicates/find-near-duplicates';
+import type { NearDuplicatePair, VectorEntry } from '../../src/compare/near-duplicates/near-duplicate-pairs';
 
 const keyOf = (pair: NearDuplicatePair<string | number>) => `${pair.idA}|${pair.idB}`;
 

@@ -1,7 +1,7 @@
 import { allocateBilledTokens } from '../../src/cost-analytics/billed-tokens';
 import { bucketCount, rollupSpans, UnalignedRangeError } from '../../src/cost-analytics/rollups/rollup-spans';
 import { GRAIN_MS, type RollupGrain } from '../../src/cost-analytics/rollups/rollup-tables';
-import { SeededRandom } from '../../src/compare/seeded-random';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 
 const Q = GRAIN_MS.quarter;
 const H = GRAIN_MS.hour;

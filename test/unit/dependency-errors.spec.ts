@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { isDependencyDown } from '../../src/common/dependency-errors';
+import { isDependencyDown, retryWhileDependencyDown } from '../../src/common/dependency-errors';
 import { DomainError } from '../../src/common/errors';
 
 describe('isDependencyDown', () => {
@@ -27,5 +27,26 @@ describe('isDependencyDown', () => {
     expect(isDependencyDown(new Error('provider answered 503: overloaded'))).toBe(false);
     expect(isDependencyDown(undefined)).toBe(false);
     expect(isDependencyDown('Connection')).toBe(false);
+  });
+});
+
+describe('retryWhileDependencyDown', () => {
+  const down = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('tries again while the dependency is down, and answers once it is back', async () => {
+    let calls = 0;
+    const step = async () => {
+      if (++calls < 3) throw down();
+      return 'stored';
+    };
+    await expect(retryWhileDependencyDown(step, 10_000)).resolves.toBe('stored');
+    expect(calls).toBe(3);
+  });
+
+  it('fails at once on any other error, and with the outage once the wait is over', async () => {
+    let calls = 0;
+    await expect(retryWhileDependencyDown(async () => { calls++; throw new Error('duplicate key'); }, 10_000)).rejects.toThrow('duplicate key');
+    expect(calls).toBe(1);
+    await expect(retryWhileDependencyDown(async () => { throw down(); }, 100)).rejects.toThrow('ECONNREFUSED');
   });
 });

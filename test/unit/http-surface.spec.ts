@@ -54,7 +54,7 @@ describe('per-model vector SQL', () => {
 describe('authentication before the body', () => {
   const keys = new ApiKeys(['user-1'], ['admin-1']);
   const middleware = authenticateBeforeBody(keys);
-  const run = (path: string, headers: Record<string, string> = {}) => {
+  const run = (path: string, headers: Record<string, string> = {}, method = 'GET') => {
     let status: number | undefined;
     const response = {
       setHeader: () => response,
@@ -65,7 +65,7 @@ describe('authentication before the body', () => {
       json: () => response,
     } as unknown as Response;
     let passed = false;
-    middleware({ path, headers } as Request, response, (() => (passed = true)) as NextFunction);
+    middleware({ path, headers, method } as Request, response, (() => (passed = true)) as NextFunction);
     return passed ? 'next' : status;
   };
 
@@ -74,6 +74,12 @@ describe('authentication before the body', () => {
     for (const path of ['/api/v1/qa-pairs', '/healthz', '/docs-jsonx', '/anything', '/']) expect(run(path)).toBe(401);
     expect(run('/api/v1/qa-pairs', { 'x-api-key': 'user-1' })).toBe('next');
     expect(run('/api/v1/qa-pairs', { 'x-api-key': 'nope' })).toBe(401);
+  });
+
+  it('opens the open routes to reading only: any other method could carry a body parsed for anyone', () => {
+    expect(run('/health', {}, 'HEAD')).toBe('next');
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(run('/health', {}, method)).toBe(401);
+    expect(run('/dashboard', { 'x-api-key': 'user-1' }, 'POST')).toBe('next');
   });
 
   it('asks an admin key for Bull Board, whatever the case of its path', () => {

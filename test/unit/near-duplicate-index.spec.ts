@@ -4,14 +4,14 @@ import {
   DimensionMismatchError,
   dotProduct,
   EmptyVectorError,
-} from '../../src/compare/cosine-similarity';
-import { exactNearDuplicates } from '../../src/compare/exact-near-duplicates';
-import { findNearDuplicates } from '../../src/compare/find-near-duplicates';
-import { chooseLshParameters, candidateProbability } from '../../src/compare/lsh-parameters';
-import { groupIntoClusters } from '../../src/compare/near-duplicate-clusters';
-import { NearDuplicateIndex } from '../../src/compare/near-duplicate-index';
-import type { NearDuplicatePair, VectorEntry } from '../../src/compare/near-duplicate-pairs';
-import { SeededRandom } from '../../src/compare/seeded-random';
+} from '../../src/compare/near-duplicates/cosine-similarity';
+import { exactNearDuplicates } from '../../src/compare/near-duplicates/exact-near-duplicates';
+import { findNearDuplicates } from '../../src/compare/near-duplicates/find-near-duplicates';
+import { chooseLshParameters, candidateProbability } from '../../src/compare/near-duplicates/lsh-parameters';
+import { groupIntoClusters } from '../../src/compare/near-duplicates/near-duplicate-clusters';
+import { NearDuplicateIndex } from '../../src/compare/near-duplicates/near-duplicate-index';
+import type { NearDuplicatePair, VectorEntry } from '../../src/compare/near-duplicates/near-duplicate-pairs';
+import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 
 function randomUnit(dimensions: number, random: SeededRandom): Float32Array {
   const vector = new Float32Array(dimensions);

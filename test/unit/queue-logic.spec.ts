@@ -1,4 +1,4 @@
-import { retryDelayMs } from '../../src/queue/backoff';
+import { retryDelayMs } from '../../src/common/jobs/backoff';
 import { embeddingJobId, parseEmbeddingJobId, postponedJobId, qaPairIdOfJobId, toBullPriority } from '../../src/queue/embedding-job';
 import { MicroBatcher, type Settled } from '../../src/queue/micro-batcher';
 import { packBatches } from '../../src/embeddings/batch-packing';

@@ -37,10 +37,11 @@ describe('search query text and degraded reasons', () => {
     expect(normalizeQuery('US')).not.toBe(normalizeQuery('us'));
   });
 
-  it('degrades on provider failures only', () => {
+  it('degrades on provider failures and unreachable dependencies, not on bugs', () => {
     expect(degradedReason(new ProviderUnavailableError('openai', 'breaker_open', 1000, 'open'))).toBe('breaker_open');
     expect(degradedReason(new ProviderError('transient', 'provider answered 500'))).toBe('provider_transient');
-    expect(degradedReason(new Error('Connection terminated unexpectedly'))).toBeUndefined();
+    expect(degradedReason(new Error('Connection is closed.'))).toBe('dependency_unavailable');
+    expect(degradedReason(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBeUndefined();
   });
 });
 

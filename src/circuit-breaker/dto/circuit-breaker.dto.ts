@@ -26,12 +26,12 @@ export class CircuitBreakerDto {
   @ApiProperty({ example: 'openai' }) name!: string;
   @ApiProperty({ enum: STATES }) state!: string;
   @ApiPropertyOptional({ enum: FORCED, nullable: true, description: 'Pinned by an operator until released' }) forced!: string | null;
-  @ApiPropertyOptional({ nullable: true }) forcedReason!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) forcedReason!: string | null;
   @ApiProperty() consecutiveFailures!: number;
   @ApiProperty({ description: 'Successful probes in the current half-open period' }) halfOpenSuccesses!: number;
   @ApiProperty({ type: BreakerWindowDto }) window!: BreakerWindowDto;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true }) openedAt!: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'When an open breaker lets the next probe through' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) openedAt!: string | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When an open breaker lets the next probe through' })
   nextProbeAt!: string | null;
   @ApiPropertyOptional({ type: BreakerErrorDto, nullable: true }) lastError!: BreakerErrorDto | null;
   @ApiPropertyOptional({
@@ -81,12 +81,12 @@ export class BreakerTransitionDto {
 
 export class RateBudgetDto {
   @ApiProperty({ example: 'openai' }) name!: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Requests per window: the lower of configured and learned; null = unlimited' })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'Requests per window: the lower of configured and learned; null = unlimited' })
   rpm!: number | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Tokens per window: the lower of configured and learned; null = unlimited' })
+  @ApiPropertyOptional({ type: Number, nullable: true, description: 'Tokens per window: the lower of configured and learned; null = unlimited' })
   tpm!: number | null;
   @ApiProperty({ example: 60000 }) windowMs!: number;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'End of the latest block (a Retry-After, or a used-up provider window); past once it ended' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'End of the latest block (a Retry-After, or a used-up provider window); past once it ended' })
   blockedUntil!: string | null;
 
   @ApiProperty({ example: 300000, description: 'The longest block a Retry-After or a used-up provider window may impose (RATE_LIMIT_MAX_BLOCK_MS)' })

@@ -2,8 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { adminAuthMiddleware } from '../admin-auth.middleware';
 import { ApiKeys, presentedKey } from './api-keys';
 
-/** Served without a key: health, metrics (the controller checks its own setting), the dashboard page, Swagger. */
+/** Served without a key, to read only: health, metrics (the controller checks its own setting), the dashboard page, Swagger. */
 const OPEN_PATHS = /^\/(health|metrics|dashboard|docs)(\/|-json\/?$|$)/i;
+/** Any other method on an open path could carry a body, which would then be parsed for anyone. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
 /** Raw Express mounts that need an admin key (Bull Board). */
 const ADMIN_MOUNTS = /^\/admin\/queues(\/|$)/i;
 
@@ -16,7 +18,7 @@ const ADMIN_MOUNTS = /^\/admin\/queues(\/|$)/i;
 export function authenticateBeforeBody(keys: ApiKeys): RequestHandler {
   const admin = adminAuthMiddleware(keys);
   return (request: Request, response: Response, next: NextFunction) => {
-    if (OPEN_PATHS.test(request.path)) return next();
+    if (READ_METHODS.has(request.method) && OPEN_PATHS.test(request.path)) return next();
     if (ADMIN_MOUNTS.test(request.path)) return admin(request, response, next);
     if (keys.roleOf(presentedKey(request))) return next();
     response.setHeader('Connection', 'close');

@@ -3,18 +3,26 @@ import { embeddingText } from '../../common/qa-content';
 import { EmbeddingClient, type EmbedItem } from '../../embeddings/embedding-client';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { countTokens } from '../../embeddings/tokenizer';
-import { cosineSimilarity } from '../cosine-similarity';
-import { EmbeddingVectors } from '../embedding-vectors';
+import { cosineSimilarity } from '../near-duplicates/cosine-similarity';
+import { EmbeddingVectors } from '../../embeddings/embedding-vectors';
 import type { RunOutcome } from '../runs/background-runs';
-import type { CompareRun } from '../runs/compare-runs';
+import type { CompareRunOf } from '../runs/compare-runs';
 import type { ReportProgress } from '../runs/run-progress';
 import { DriftReports } from './drift-reports';
-import { driftStatistics } from './drift-statistics';
+import { type DriftVerdict, driftStatistics } from './drift-statistics';
 
 /** What a drift run was asked for (compare_runs.parameters). */
 export interface DriftParameters {
   sampleSize: number;
   tolerance: number;
+}
+
+/** What a completed check leaves on its run (compare_runs.summary); its report is stored in drift_reports. */
+export interface DriftSummary {
+  verdict: DriftVerdict;
+  sampleSize: number;
+  belowTolerance: number;
+  tokens: number;
 }
 
 /**
@@ -31,8 +39,8 @@ export class DriftCheck {
     private readonly reports: DriftReports,
   ) {}
 
-  async run(run: CompareRun, report: ReportProgress, signal: AbortSignal): Promise<RunOutcome> {
-    const { sampleSize, tolerance } = run.parameters as unknown as DriftParameters;
+  async run(run: CompareRunOf<'drift_check'>, report: ReportProgress, signal: AbortSignal): Promise<RunOutcome<'drift_check'>> {
+    const { sampleSize, tolerance } = run.parameters;
     const model = await this.models.getById(run.modelId);
     report(0, 'sampling');
     const sample = await this.vectors.sampleUnchanged(model, sampleSize);

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
-import { chooseModel } from '../model-choice';
+import { chooseModel } from '../pair-comparison/model-choice';
 import { BackgroundRuns } from '../runs/background-runs';
-import { type CompareRun, CompareRuns, type RunRequester } from '../runs/compare-runs';
+import { type CompareRunOf, CompareRuns, type RunRequester } from '../runs/compare-runs';
 import { DriftCheck, type DriftParameters } from './drift-check';
 import { DriftReports } from './drift-reports';
 import type { DriftStatistics } from './drift-statistics';
@@ -29,7 +29,7 @@ export interface DriftReport extends DriftStatistics {
 }
 
 export interface DriftCheckView {
-  run: CompareRun;
+  run: CompareRunOf<'drift_check'>;
   /** Set once the check completed. */
   report: DriftReport | null;
 }
@@ -52,8 +52,8 @@ export class DriftService {
    */
   async detectEmbeddingDrift(options: DriftOptions = {}, requestedBy: RunRequester = 'api', signal = new AbortController().signal): Promise<DriftReport> {
     const model = await chooseModel(this.models, options.model);
-    const run = await this.runs.create('drift_check', model.id, { ...this.parameters(options) }, requestedBy);
-    const status = await this.background.execute(run.id, run.attempt, (claimed, report, s) => this.check.run(claimed, report, s), signal);
+    const run = await this.runs.create('drift_check', model.id, this.parameters(options), requestedBy);
+    const status = await this.background.execute('drift_check', run.id, run.attempt, (claimed, report, s) => this.check.run(claimed, report, s), signal);
     const view = await this.view(run.id);
     if (status !== 'completed' || !view.report) throw new Error(`drift check ${run.id} ${view.run.status}: ${view.run.error ?? 'no report'}`);
     return view.report;
@@ -62,7 +62,7 @@ export class DriftService {
   /** Queues a drift check for a worker. */
   async start(options: DriftOptions): Promise<DriftCheckView> {
     const model = await chooseModel(this.models, options.model);
-    const run = await this.background.start('drift_check', model.id, { ...this.parameters(options) });
+    const run = await this.background.start('drift_check', model.id, this.parameters(options));
     return { run, report: null };
   }
 
@@ -87,14 +87,13 @@ export class DriftService {
     };
   }
 
-  private async withReports(runs: CompareRun[]): Promise<DriftCheckView[]> {
+  private async withReports(runs: Array<CompareRunOf<'drift_check'>>): Promise<DriftCheckView[]> {
     const reports = await this.reports.forRuns(runs.map((run) => run.id));
     return runs.map((run) => {
       const stored = reports.get(run.id);
       if (!stored) return { run, report: null };
       const { runId, ...statistics } = stored;
-      const requested = run.parameters as unknown as DriftParameters;
-      return { run, report: { ...statistics, id: runId, model: run.model, requestedSampleSize: requested.sampleSize } };
+      return { run, report: { ...statistics, id: runId, model: run.model, requestedSampleSize: run.parameters.sampleSize } };
     });
   }
 }

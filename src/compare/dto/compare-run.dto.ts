@@ -12,14 +12,14 @@ export class CompareRunDto {
   status!: string;
 
   @ApiProperty({ minimum: 0, maximum: 1, example: 0.42 }) progress!: number;
-  @ApiPropertyOptional({ nullable: true, example: 'searching' }) phase!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'searching' }) phase!: string | null;
   @ApiProperty({ example: 'text-embedding-3-small' }) model!: string;
   @ApiProperty({ example: 1, description: 'Bumped by each retry' }) attempt!: number;
   @ApiProperty({ enum: ['api', 'canary'] }) requestedBy!: string;
-  @ApiPropertyOptional({ nullable: true }) error!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) error!: string | null;
   @ApiProperty() createdAt!: Date;
-  @ApiPropertyOptional({ nullable: true }) startedAt!: Date | null;
-  @ApiPropertyOptional({ nullable: true }) finishedAt!: Date | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) startedAt!: Date | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt!: Date | null;
   @ApiProperty({ description: 'Last progress written (a heartbeat while running)' }) updatedAt!: Date;
 
   static fields(run: CompareRun): CompareRunDto {

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
-import type { DriftParameters } from '../drift/drift-check';
 import type { DriftCheckView, DriftReport } from '../drift/drift.service';
 import { CompareRunDto } from './compare-run.dto';
 import { OptionalModelName } from './model-name.property';
@@ -36,9 +35,9 @@ export class DriftReportDto {
   @ApiProperty({ example: 'text-embedding-3-small' }) model!: string;
   @ApiProperty({ example: 100 }) requestedSampleSize!: number;
   @ApiProperty({ example: 100, description: 'Pairs compared (fewer than requested when fewer are embedded and unchanged)' }) sampleSize!: number;
-  @ApiPropertyOptional({ nullable: true, example: 0.999991 }) meanSimilarity!: number | null;
-  @ApiPropertyOptional({ nullable: true, example: 0.999982 }) minSimilarity!: number | null;
-  @ApiPropertyOptional({ nullable: true, example: 0.999985, description: '5th percentile (nearest rank)' }) p5Similarity!: number | null;
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999991 }) meanSimilarity!: number | null;
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999982 }) minSimilarity!: number | null;
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999985, description: '5th percentile (nearest rank)' }) p5Similarity!: number | null;
   @ApiProperty({ example: 0.999 }) tolerance!: number;
   @ApiProperty({ example: 0, description: 'Pairs whose fresh vector is below the tolerance' }) belowTolerance!: number;
   @ApiProperty({ enum: ['stable', 'drifted', 'no_data'], description: 'drifted: at least one unchanged pair re-embedded below the tolerance' }) verdict!: string;
@@ -57,11 +56,10 @@ export class DriftCheckDto extends CompareRunDto {
   @ApiPropertyOptional({ type: DriftReportDto, nullable: true, description: 'Set once completed' }) report!: DriftReportDto | null;
 
   static from(view: DriftCheckView): DriftCheckDto {
-    const parameters = view.run.parameters as unknown as DriftParameters;
     return {
       ...CompareRunDto.fields(view.run),
-      sampleSize: parameters.sampleSize,
-      tolerance: parameters.tolerance,
+      sampleSize: view.run.parameters.sampleSize,
+      tolerance: view.run.parameters.tolerance,
       report: view.report && DriftReportDto.from(view.report),
     };
   }

@@ -2,11 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../common/page.dto';
-import type { NearDuplicatePair } from '../near-duplicate-pairs';
-import type { ScanParameters } from '../near-duplicate-scan';
-import type { BackgroundNearDuplicates, InRequestNearDuplicates } from '../near-duplicates.service';
-import type { CompareRun } from '../runs/compare-runs';
-import type { StoredCluster } from '../scan-results';
+import type { NearDuplicatePair } from '../near-duplicates/near-duplicate-pairs';
+import type { BackgroundNearDuplicates, InRequestNearDuplicates } from '../near-duplicates/near-duplicates.service';
+import type { CompareRunOf } from '../runs/compare-runs';
+import type { StoredCluster } from '../near-duplicates/scan-results';
 import { CompareRunDto } from './compare-run.dto';
 import { OptionalModelName } from './model-name.property';
 
@@ -85,17 +84,16 @@ export class ScanSummaryDto {
 export class ScanRunDto extends CompareRunDto {
   @ApiProperty({ example: 0.95 }) threshold!: number;
   @ApiProperty({ example: 100000 }) limit!: number;
-  @ApiPropertyOptional({ nullable: true }) category!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) category!: string | null;
   @ApiPropertyOptional({ type: ScanSummaryDto, nullable: true, description: 'Set once completed' }) summary!: ScanSummaryDto | null;
 
-  static from(run: CompareRun): ScanRunDto {
-    const parameters = run.parameters as unknown as ScanParameters;
+  static from(run: CompareRunOf<'near_duplicate_scan'>): ScanRunDto {
     return {
       ...CompareRunDto.fields(run),
-      threshold: parameters.threshold,
-      limit: parameters.limit,
-      category: parameters.category,
-      summary: run.summary as unknown as ScanSummaryDto | null,
+      threshold: run.parameters.threshold,
+      limit: run.parameters.limit,
+      category: run.parameters.category,
+      summary: run.summary,
     };
   }
 }

@@ -2,17 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { conflict, unavailable } from '../../common/errors';
 import { CompareQueue } from './compare-queue';
-import { type CompareRun, CompareRuns, type RunKind, type RunStatus } from './compare-runs';
+import { type CompareRun, type CompareRunOf, CompareRuns, type RunKind, type RunParameters, type RunStatus, type RunSummary } from './compare-runs';
 import { type ReportProgress, RunProgress } from './run-progress';
 import { effectiveStatus, queuedLongEnough } from './run-status';
 
 /** What a finished run leaves: a summary on the run, and its results written with the completion. */
-export interface RunOutcome {
-  summary: Record<string, unknown>;
+export interface RunOutcome<K extends RunKind> {
+  summary: RunSummary<K>;
   write?: (tx: EntityManager) => Promise<void>;
 }
 
-export type RunBody = (run: CompareRun, report: ReportProgress, signal: AbortSignal) => Promise<RunOutcome>;
+/** The work of one kind of run. */
+export type RunBody<K extends RunKind> = (run: CompareRunOf<K>, report: ReportProgress, signal: AbortSignal) => Promise<RunOutcome<K>>;
 
 const RETRY_AFTER_MS = 5_000;
 
@@ -31,28 +32,28 @@ export class BackgroundRuns {
   ) {}
 
   /** Stores a queued run and its job. */
-  async start(kind: RunKind, modelId: number, parameters: Record<string, unknown>): Promise<CompareRun> {
+  async start<K extends RunKind>(kind: K, modelId: number, parameters: RunParameters<K>): Promise<CompareRunOf<K>> {
     return this.enqueue(await this.runs.create(kind, modelId, parameters, 'api'));
   }
 
   /** The run as it is now: a run whose worker or job was lost reads as interrupted. */
-  async view(id: string, kind: RunKind): Promise<CompareRun> {
+  async view<K extends RunKind>(id: string, kind: K): Promise<CompareRunOf<K>> {
     return this.withEffectiveStatus(await this.runs.get(id, kind));
   }
 
-  async list(kind: RunKind, limit: number, offset: number): Promise<{ total: number; items: CompareRun[] }> {
+  async list<K extends RunKind>(kind: K, limit: number, offset: number): Promise<{ total: number; items: Array<CompareRunOf<K>> }> {
     const page = await this.runs.list(kind, limit, offset);
     return { total: page.total, items: await Promise.all(page.items.map((run) => this.withEffectiveStatus(run))) };
   }
 
   /** Runs a failed or interrupted run again, as a new attempt (an older attempt's job then changes nothing). */
-  async retry(id: string, kind: RunKind): Promise<CompareRun> {
+  async retry<K extends RunKind>(id: string, kind: K): Promise<CompareRunOf<K>> {
     const stored = await this.runs.get(id, kind);
     const { status } = await this.withEffectiveStatus(stored);
     if (status !== 'failed' && status !== 'interrupted') {
       throw conflict(`the run is ${status}; only a failed or interrupted run can be retried`, { id, status });
     }
-    const next = await this.runs.nextAttempt(stored);
+    const next = await this.runs.nextAttempt(kind, stored);
     if (!next) throw conflict('the run changed meanwhile; read it again', { id });
     return this.enqueue(next);
   }
@@ -60,10 +61,10 @@ export class BackgroundRuns {
   /**
    * Executes one attempt in this process: claims it, runs `body` with progress written
    * every second, and stores the outcome with the completion in one transaction. Returns
-   * the status it ended in, or null if the attempt was not this process's to run.
+   * the status it ended in, or null if the attempt was not this process's to run (nor a run of that kind).
    */
-  async execute(id: string, attempt: number, body: RunBody, signal: AbortSignal): Promise<RunStatus | null> {
-    const run = await this.runs.claim(id, attempt);
+  async execute<K extends RunKind>(kind: K, id: string, attempt: number, body: RunBody<K>, signal: AbortSignal): Promise<RunStatus | null> {
+    const run = await this.runs.claim(kind, id, attempt);
     if (!run) return null;
     const progress = new RunProgress(
       (fraction, phase) => this.runs.reportProgress(id, attempt, fraction, phase),
@@ -89,7 +90,7 @@ export class BackgroundRuns {
     }
   }
 
-  private async enqueue(run: CompareRun): Promise<CompareRun> {
+  private async enqueue<R extends CompareRun>(run: R): Promise<R> {
     try {
       await this.queue.enqueue(run.kind, { runId: run.id, attempt: run.attempt });
     } catch (error) {
@@ -100,7 +101,7 @@ export class BackgroundRuns {
     return run;
   }
 
-  private async withEffectiveStatus(run: CompareRun): Promise<CompareRun> {
+  private async withEffectiveStatus<R extends CompareRun>(run: R): Promise<R> {
     const now = new Date();
     let jobQueued: boolean | undefined;
     if (queuedLongEnough(run, now)) {

@@ -1,10 +1,13 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
-import type { Queue } from 'bull';
-import type { RunKind } from './compare-runs';
+import { Inject, Injectable } from '@nestjs/common';
+import type { JobOptions, Queue } from 'bull';
 import { withTimeout } from '../../common/with-timeout';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { bullJobOptions } from '../../common/jobs/bull-options';
+import { queueSettings, type QueueName } from '../../common/jobs/queue-settings';
+import type { RunKind } from './compare-runs';
 
-export const COMPARE_QUEUE = 'compare';
+export const COMPARE_QUEUE = 'compare' satisfies QueueName;
 
 /** What a job carries: the run to execute and which attempt of it (a retried run ignores older jobs). */
 export interface CompareJobData {
@@ -20,17 +23,18 @@ const LOOKUP_TIMEOUT_MS = 1_000;
 /** The producer side of the `compare` queue: one job per attempt of a background run. */
 @Injectable()
 export class CompareQueue {
-  constructor(@InjectQueue(COMPARE_QUEUE) readonly bull: Queue<CompareJobData>) {}
+  private readonly jobOptions: JobOptions;
+
+  constructor(
+    @InjectQueue(COMPARE_QUEUE) readonly bull: Queue<CompareJobData>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.jobOptions = bullJobOptions(queueSettings(config)[COMPARE_QUEUE]);
+  }
 
   async enqueue(kind: RunKind, data: CompareJobData): Promise<void> {
     await withTimeout(
-      this.bull.add(kind, data, {
-        jobId: compareJobId(data),
-        // A run is retried by the user (drift checks spend tokens), not by Bull; Postgres keeps the outcome.
-        attempts: 1,
-        removeOnComplete: true,
-        removeOnFail: true,
-      }),
+      this.bull.add(kind, data, { ...this.jobOptions, jobId: compareJobId(data) }),
       ENQUEUE_TIMEOUT_MS,
       'enqueue',
     );

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { retryDelayMs } from '../../queue/backoff';
+import { retryDelayMs } from '../../common/jobs/backoff';
 import { ALERT_COLUMNS, type CostAlertRow, toCostAlertDto } from './cost-alert-row';
 import { webhookPayload } from './webhook-payload';
 

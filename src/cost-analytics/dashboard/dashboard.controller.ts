@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../../common/error-response.dto';
@@ -32,6 +32,7 @@ export class DashboardController {
   @ApiOperation({ summary: 'The cost dashboard (HTML): daily cost, categories, models, budgets, alerts, queue and breakers' })
   @ApiProduces('text/html')
   @ApiOkResponse({ description: 'The page', type: String })
+  @ApiBadRequestResponse({ description: 'A body was sent and it is not valid JSON (this GET takes none)', type: ErrorResponseDto })
   page(@Res() response: Response): void {
     send(response, this.assets.get('index.html')!, 'no-cache');
   }

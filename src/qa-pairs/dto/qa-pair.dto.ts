@@ -69,10 +69,10 @@ export class EmbeddingStatusDto {
   })
   state!: string;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   embeddedAt!: Date | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Why it failed, when it did' })
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Why it failed, when it did' })
   error!: string | null;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { DeadLetterKind } from './dead-letter.entity';
+import type { DeadLetterKind } from '../../embeddings/dead-letter.entity';
 
 export interface DeadLetterRecord {
   qaPairId: string;

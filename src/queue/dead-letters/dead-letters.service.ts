@@ -6,7 +6,7 @@ import type { UsagePurpose } from '../../cost-analytics/usage-purpose';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { PRIORITY } from '../embedding-job';
 import { EmbeddingQueue } from '../embedding-queue.service';
-import { type DeadLetterKind, DeadLetterEntity } from './dead-letter.entity';
+import { type DeadLetterKind, DeadLetterEntity } from '../../embeddings/dead-letter.entity';
 
 export interface DeadLetterFilter {
   model?: string;

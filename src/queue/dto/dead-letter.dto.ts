@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/page.dto';
-import type { DeadLetterEntity } from '../dead-letters/dead-letter.entity';
+import type { DeadLetterEntity } from '../../embeddings/dead-letter.entity';
 
 const KINDS = ['permanent', 'exhausted', 'stalled'] as const;
 
@@ -41,10 +41,10 @@ export class DeadLetterDto {
   @ApiProperty({ enum: KINDS }) errorKind!: string;
   @ApiProperty({ example: 'provider answered 400: input too long' }) lastError!: string;
   @ApiProperty({ example: 3 }) attempts!: number;
-  @ApiPropertyOptional({ nullable: true }) jobId!: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) jobId!: string | null;
   @ApiProperty() firstFailedAt!: Date;
   @ApiProperty() lastFailedAt!: Date;
-  @ApiPropertyOptional({ nullable: true }) discardedAt!: Date | null;
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) discardedAt!: Date | null;
 
   static from(letter: DeadLetterEntity, modelName: string): DeadLetterDto {
     return {

@@ -75,7 +75,7 @@ export class SearchResponseDto {
     description:
       'Why the query could not be embedded and the lexical index answered instead: breaker_open, breaker_forced_open, breaker_half_open, rate_limited, ' +
       'credentials_rejected (the provider refused our API key), provider_timeout (no answer within SEARCH_EMBED_TIMEOUT_MS), or provider_<kind> for a failed call ' +
-      '(provider_transient, provider_permanent, …); null when the requested mode answered',
+      '(provider_transient, provider_permanent, …), dependency_unavailable (Redis or PostgreSQL unreachable while embedding); null when the requested mode answered',
     nullable: true,
     type: String,
     example: null,

@@ -4,22 +4,22 @@ import {
   ApiServiceUnavailableResponse, ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiKeys, presentedKey } from '../common/auth/api-keys';
-import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { PageQueryDto } from '../common/page.dto';
-import { uuidParam } from '../common/http-errors';
-import { conflict } from '../common/errors';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { ApiKeys, presentedKey } from '../../common/auth/api-keys';
+import { AdminOnly, ApiKeyAuth } from '../../common/auth/auth.decorators';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { PageQueryDto } from '../../common/page.dto';
+import { uuidParam } from '../../common/http-errors';
+import { conflict } from '../../common/errors';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import {
   ClusterDto, ClusterPageDto, DetectedDuplicatePageDto, DetectedDuplicatesQueryDto, NearDuplicatePairDto, NearDuplicatePairPageDto,
   NearDuplicatesRequestDto, NearDuplicatesResponseDto, ScanRunDto, ScanRunPageDto, StartScanRequestDto,
-} from './dto/near-duplicates.dto';
-import { chooseModel } from './model-choice';
+} from '../dto/near-duplicates.dto';
+import { chooseModel } from '../pair-comparison/model-choice';
 import { NearDuplicatesService } from './near-duplicates.service';
 import { RecordedDuplicates } from './recorded-duplicates';
-import { BackgroundRuns } from './runs/background-runs';
+import { BackgroundRuns } from '../runs/background-runs';
 import { ScanResults } from './scan-results';
 
 const NOT_QUEUED = { description: 'Redis did not take the job; the scan is stored as interrupted and can be retried', type: ErrorResponseDto };

@@ -3,12 +3,12 @@ import {
   ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation,
   ApiServiceUnavailableResponse, ApiTags,
 } from '@nestjs/swagger';
-import { AdminOnly, ApiKeyAuth } from '../common/auth/auth.decorators';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { uuidParam } from '../common/http-errors';
-import { PageQueryDto } from '../common/page.dto';
-import { DriftService } from './drift/drift.service';
-import { DriftCheckDto, DriftCheckPageDto, StartDriftCheckDto } from './dto/drift.dto';
+import { AdminOnly, ApiKeyAuth } from '../../common/auth/auth.decorators';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { uuidParam } from '../../common/http-errors';
+import { PageQueryDto } from '../../common/page.dto';
+import { DriftService } from './drift.service';
+import { DriftCheckDto, DriftCheckPageDto, StartDriftCheckDto } from '../dto/drift.dto';
 
 const NOT_QUEUED = { description: 'Redis did not take the job; the check is stored as interrupted and can be retried', type: ErrorResponseDto };
 

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { conflict } from '../common/errors';
+import { EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { MigrationCoverage } from './migration-coverage';
 import { MigrationRecords } from './migration-records';
 import { CLEANABLE_STATES, IN_PROGRESS_STATES, losingSide, type MigrationState } from './migration-state';
 import type { ModelMigrationEntity } from './model-migration.entity';
@@ -20,7 +20,7 @@ export class ModelSwitch {
     @InjectDataSource() private readonly db: DataSource,
     private readonly models: EmbeddingModelsService,
     private readonly records: MigrationRecords,
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
   ) {}
 
   /**

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { checkedInt, vectorCast } from '../embeddings/vector-sql';
+import type { EmbeddingModelEntity } from '../../embeddings/embedding-model.entity';
+import { checkedInt, vectorCast } from '../../embeddings/vector-sql';
 
 /** pgvector's default ef_search: plenty for neighbours at cosine ≥ 0.8 (they are the nearest few). */
 const MIN_EF_SEARCH = 40;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { type CoverageCounts, EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
-import { type MigrationCounts, MigrationCoverage } from './migration-coverage';
 import { MigrationJobs } from './migration-jobs';
 import { MigrationRecords } from './migration-records';
 import { losingSide } from './migration-state';
@@ -34,7 +34,7 @@ export class MigrationBackfill {
 
   constructor(
     private readonly records: MigrationRecords,
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
     private readonly jobs: MigrationJobs,
     private readonly store: EmbeddingStore,
     private readonly models: EmbeddingModelsService,
@@ -118,7 +118,7 @@ export class MigrationBackfill {
   }
 
   /** Progress from Postgres (at most once a second), with the smoothed rate and the running time. */
-  private async refreshProgress(migration: ModelMigrationEntity, to: EmbeddingModelEntity, force: boolean): Promise<MigrationCounts | null> {
+  private async refreshProgress(migration: ModelMigrationEntity, to: EmbeddingModelEntity, force: boolean): Promise<CoverageCounts | null> {
     const now = Date.now();
     const elapsedMs = migration.progressAt ? Math.max(0, now - migration.progressAt.getTime()) : 0;
     if (!force && elapsedMs < Math.max(PROGRESS_INTERVAL_MS, COUNTING_SHARE * this.lastCountMs)) return null;
@@ -136,7 +136,7 @@ export class MigrationBackfill {
     return counts;
   }
 
-  private async stopOnFailures(migration: ModelMigrationEntity, counts: MigrationCounts, final: boolean): Promise<boolean> {
+  private async stopOnFailures(migration: ModelMigrationEntity, counts: CoverageCounts, final: boolean): Promise<boolean> {
     const processed = counts.completed + counts.failed;
     if (counts.failed === 0) return false;
     if (!final && processed < Math.min(counts.total, MIN_PROCESSED_FOR_FAILURE_SHARE)) return false;

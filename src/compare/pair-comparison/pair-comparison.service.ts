@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { conflict, notFound } from '../common/errors';
-import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { EmbeddingStore } from '../embeddings/embedding-store';
-import { cosineSimilarity } from './cosine-similarity';
-import { EmbeddingVectors, type PairWithVector } from './embedding-vectors';
+import { conflict, notFound } from '../../common/errors';
+import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
+import { EmbeddingStore } from '../../embeddings/embedding-store';
+import { cosineSimilarity } from '../near-duplicates/cosine-similarity';
+import { EmbeddingVectors, type PairWithVector } from '../../embeddings/embedding-vectors';
 import { chooseModel } from './model-choice';
 
 export type ComparedPair = Omit<PairWithVector, 'vector'>;

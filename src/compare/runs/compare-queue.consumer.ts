@@ -1,11 +1,15 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job } from 'bull';
 import { APP_CONFIG, type AppConfig, hasRole } from '../../config/app-config';
+import { queueSettings } from '../../common/jobs/queue-settings';
 import { DriftCheck } from '../drift/drift-check';
-import { NearDuplicateScan } from '../near-duplicate-scan';
+import { NearDuplicateScan } from '../near-duplicates/near-duplicate-scan';
 import { type RunBody, BackgroundRuns } from './background-runs';
-import { type CompareJobData, CompareQueue } from './compare-queue';
-import type { RunKind } from './compare-runs';
+import { COMPARE_QUEUE, type CompareJobData, CompareQueue } from './compare-queue';
+import { RUN_KINDS, type RunKind } from './compare-runs';
+
+/** What runs each kind: a kind without its handler does not compile. */
+type RunBodies = { [K in RunKind]: RunBody<K> };
 
 /**
  * The consumer side of the `compare` queue, started only in processes with the `worker`
@@ -14,8 +18,8 @@ import type { RunKind } from './compare-runs';
  * pause; the run is stored as interrupted and can be retried.
  */
 @Injectable()
-export class CompareWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(CompareWorker.name);
+export class CompareQueueConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(CompareQueueConsumer.name);
   private readonly stop = new AbortController();
   private started = false;
 
@@ -31,8 +35,11 @@ export class CompareWorker implements OnApplicationBootstrap, BeforeApplicationS
     if (!hasRole(this.config, 'worker')) return;
     this.started = true;
     this.queue.bull.on('error', (error: Error) => this.logger.warn({ err: error }, 'compare queue error'));
-    this.handle('near_duplicate_scan', (run, report, signal) => this.scan.run(run, report, signal));
-    this.handle('drift_check', (run, report, signal) => this.drift.run(run, report, signal));
+    const bodies: RunBodies = {
+      near_duplicate_scan: (run, report, signal) => this.scan.run(run, report, signal),
+      drift_check: (run, report, signal) => this.drift.run(run, report, signal),
+    };
+    for (const kind of RUN_KINDS) this.handle(kind, bodies);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -41,11 +48,12 @@ export class CompareWorker implements OnApplicationBootstrap, BeforeApplicationS
     await this.queue.bull.close();
   }
 
-  private handle(kind: RunKind, body: RunBody): void {
+  private handle<K extends RunKind>(kind: K, bodies: RunBodies): void {
+    const body: RunBody<K> = bodies[kind];
     void this.queue.bull
-      .process(kind, 1, (job: Job<CompareJobData>) =>
+      .process(kind, queueSettings(this.config)[COMPARE_QUEUE].concurrency, (job: Job<CompareJobData>) =>
         // A run whose execution could not even start stays queued without a job: it then reads as interrupted.
-        this.runs.execute(job.data.runId, job.data.attempt, body, this.stop.signal).catch((error: unknown) => {
+        this.runs.execute(kind, job.data.runId, job.data.attempt, body, this.stop.signal).catch((error: unknown) => {
           this.logger.error({ err: error, runId: job.data.runId }, `${kind} could not run`);
           throw error;
         }),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { type EmbeddingsWritten, EmbeddingEvents } from '../embeddings/embedding-events';
-import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { type EmbeddingsWritten, EmbeddingEvents } from '../../embeddings/embedding-events';
+import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { RecordedDuplicates } from './recorded-duplicates';
 
 /** Writes arriving within this long are checked together. */

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { forbidden } from '../common/errors';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { EmbeddingVectors } from './embedding-vectors';
+import { forbidden } from '../../common/errors';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { EmbeddingModelEntity } from '../../embeddings/embedding-model.entity';
+import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
+import { EmbeddingVectors } from '../../embeddings/embedding-vectors';
 import { findNearDuplicatesUpTo } from './find-near-duplicates';
 import { groupIntoClusters } from './near-duplicate-clusters';
 import { DEFAULT_THRESHOLD, type NearDuplicatePair } from './near-duplicate-pairs';
 import type { ScanParameters } from './near-duplicate-scan';
-import { chooseModel } from './model-choice';
-import { BackgroundRuns } from './runs/background-runs';
-import type { CompareRun } from './runs/compare-runs';
+import { chooseModel } from '../pair-comparison/model-choice';
+import { BackgroundRuns } from '../runs/background-runs';
+import type { CompareRunOf } from '../runs/compare-runs';
 
 export const DEFAULT_PAIR_LIMIT = 100;
 /** Pairs a background scan stores unless told otherwise (paginated when read). */
@@ -54,7 +54,7 @@ export interface BackgroundNearDuplicates {
   model: string;
   threshold: number;
   vectors: number;
-  scan: CompareRun;
+  scan: CompareRunOf<'near_duplicate_scan'>;
 }
 
 /**
@@ -112,7 +112,7 @@ export class NearDuplicatesService {
   }
 
   /** A background scan of every current vector of the model (or of one category). */
-  async startScan(query: Omit<NearDuplicateQuery, 'cluster'>): Promise<CompareRun> {
+  async startScan(query: Omit<NearDuplicateQuery, 'cluster'>): Promise<CompareRunOf<'near_duplicate_scan'>> {
     const model = await chooseModel(this.models, query.model);
     return this.start(model, {
       threshold: query.threshold ?? DEFAULT_THRESHOLD,
@@ -126,7 +126,7 @@ export class NearDuplicatesService {
     return Math.floor((this.config.compare.syncMaxVectors * REFERENCE_DIMENSIONS) / model.dimensions);
   }
 
-  private start(model: EmbeddingModelEntity, parameters: ScanParameters): Promise<CompareRun> {
-    return this.runs.start('near_duplicate_scan', model.id, { ...parameters });
+  private start(model: EmbeddingModelEntity, parameters: ScanParameters): Promise<CompareRunOf<'near_duplicate_scan'>> {
+    return this.runs.start('near_duplicate_scan', model.id, parameters);
   }
 }

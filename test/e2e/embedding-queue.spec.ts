@@ -2,7 +2,7 @@ import { EmbeddingStore } from '../../src/embeddings/embedding-store';
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
 import { embeddingJobId, PRIORITY } from '../../src/queue/embedding-job';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
-import { waitFor } from '../support/test-app';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
 /**
@@ -21,6 +21,9 @@ describe('EmbeddingQueue', () => {
   afterEach(async () => {
     t.fake.reset();
     await queue.bull.empty();
+    // Each test counts its own failures against the breaker's threshold.
+    const reset = await t.app.request('POST', '/api/v1/circuit-breakers/openai/reset', { key: ADMIN_KEY, body: { reason: 'next test' } });
+    expect(reset.status).toBe(200);
   });
 
   async function createPair(question: string): Promise<{ id: string; jobId: string }> {
@@ -68,18 +71,19 @@ describe('EmbeddingQueue', () => {
     const job = await queue.getJob(jobId);
     expect(await job!.getState()).toBe('delayed');
     expect(job!.attemptsMade).toBe(1);
-    // Attempt 1: base·2^0 = 4 s, equal jitter → between 2 and 4 s after the failure.
+    // Attempt 1: base·2^0 = 4 s, equal jitter → between 2 and 4 s after the failure, which
+    // happened somewhere between `before` and `after`.
     let at = await retryAt(jobId);
-    expect(at - after).toBeGreaterThanOrEqual(2000);
-    expect(at - before).toBeLessThanOrEqual(4000);
+    expect(at - before).toBeGreaterThanOrEqual(2000);
+    expect(at - after).toBeLessThanOrEqual(4000);
     await job!.promote();
     before = Date.now();
     expect((await queue.processNext())?.error?.message).toMatch(/503/);
     after = Date.now();
     // Attempt 2: base·2^1 = 8 s → between 4 and 8 s.
     at = await retryAt(jobId);
-    expect(at - after).toBeGreaterThanOrEqual(4000);
-    expect(at - before).toBeLessThanOrEqual(8000);
+    expect(at - before).toBeGreaterThanOrEqual(4000);
+    expect(at - after).toBeLessThanOrEqual(8000);
     await (await queue.getJob(jobId))!.promote();
     const second = await queue.processNext();
     expect(second).toMatchObject({ jobId, outcome: { status: 'embedded' } });

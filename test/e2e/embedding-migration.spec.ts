@@ -1,7 +1,7 @@
 import { embeddingText } from '../../src/common/qa-content';
 import { countTokens } from '../../src/embeddings/tokenizer';
-import { MigrationService } from '../../src/migration/migration.service';
-import type { ModelMigrationEntity } from '../../src/migration/model-migration.entity';
+import { MigrationService } from '../../src/model-migration/migration.service';
+import type { ModelMigrationEntity } from '../../src/model-migration/model-migration.entity';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
 import { Reconciler } from '../../src/queue/reconciler.service';
 import { waitFor } from '../support/test-app';

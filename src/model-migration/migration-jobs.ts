@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Job } from 'bull';
+import { EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { type EmbeddingJobData, PRIORITY, qaPairIdOfJobId, workJobIds } from '../queue/embedding-job';
 import { EmbeddingQueue } from '../queue/embedding-queue.service';
-import { MigrationCoverage } from './migration-coverage';
 import { MigrationWindow } from './migration-window';
 
 const LOOKUP_CHUNK = 100;
@@ -20,7 +20,7 @@ export class MigrationJobs {
 
   constructor(
     private readonly queue: EmbeddingQueue,
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
     private readonly window: MigrationWindow,
   ) {}
 

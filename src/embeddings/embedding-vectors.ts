@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
-import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import { checkedInt } from '../embeddings/vector-sql';
-import { fromVectorSend, fromVectorSendRows } from '../embeddings/binary-vectors';
-import type { VectorSource } from './bounded-near-duplicate-scan';
-import type { VectorEntry } from './near-duplicate-pairs';
+import type { EmbeddingModelEntity } from './embedding-model.entity';
+import { checkedInt } from './vector-sql';
+import { fromVectorSend, fromVectorSendRows } from './binary-vectors';
+import type { VectorSource } from '../compare/near-duplicates/bounded-near-duplicate-scan';
+import type { VectorEntry } from '../compare/near-duplicates/near-duplicate-pairs';
 
 /** Rows per FETCH: large enough that round trips do not matter, small enough to stream (~25 MB at 1536 dimensions). */
 const PAGE_SIZE = 2_000;

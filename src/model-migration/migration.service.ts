@@ -4,11 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { badRequest, conflict } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EmbeddingCoverage, type PairToMigrate } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { DeadLettersService } from '../queue/dead-letters/dead-letters.service';
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './dto/migration-request.dto';
-import { MigrationCoverage, type PairToMigrate } from './migration-coverage';
 import { MigrationEstimator } from './migration-estimator';
 import { MigrationJobs } from './migration-jobs';
 import { etaSecondsOf, progressOf } from './migration-progress';
@@ -44,7 +44,7 @@ export class MigrationService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly models: EmbeddingModelsService,
     private readonly records: MigrationRecords,
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
     private readonly estimator: MigrationEstimator,
     private readonly modelSwitch: ModelSwitch,
     private readonly jobs: MigrationJobs,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { fromVectorSend } from '../embeddings/binary-vectors';
-import { checkedInt } from '../embeddings/vector-sql';
+import { fromVectorSend } from './binary-vectors';
+import { checkedInt } from './vector-sql';
 
 /** A pair whose current content has no embedding under the target model yet. */
 export interface PairToMigrate {
@@ -14,7 +14,7 @@ export interface PairToMigrate {
   staleTarget: boolean;
 }
 
-export interface MigrationCounts {
+export interface CoverageCounts {
   total: number;
   /** Pairs whose current content is embedded under the target. */
   completed: number;
@@ -29,11 +29,14 @@ export interface SampledPair {
 }
 
 /**
- * The migration's read-only questions about embedding state across two models. Embeddings
- * count only for the content hash they were made from, as everywhere else.
+ * Read-only questions about embedding state across two models, a source and a target (the
+ * model migration asks them): which pairs the target lacks, what they cost to embed, which
+ * are settled, how far the target is behind the source, a sample embedded under both.
+ * Embeddings (and dead letters) count only for the content hash they were made from, as
+ * everywhere in this module.
  */
 @Injectable()
-export class MigrationCoverage {
+export class EmbeddingCoverage {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** One page (by id) of pairs lacking a current target embedding, dead-lettered ones included. */
@@ -100,7 +103,7 @@ export class MigrationCoverage {
     return new Set(rows.map((r) => r.id));
   }
 
-  async counts(toId: number): Promise<MigrationCounts> {
+  async counts(toId: number): Promise<CoverageCounts> {
     const [row]: Array<{ total: string; completed: string; failed: string }> = await this.db.query(
       `SELECT (SELECT count(*) FROM qa_pairs) AS total,
               (SELECT count(*) FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash

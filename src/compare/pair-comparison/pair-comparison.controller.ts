@@ -1,18 +1,18 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyAuth } from '../common/auth/auth.decorators';
-import { ErrorResponseDto } from '../common/error-response.dto';
-import { badRequest } from '../common/errors';
-import { cosineSimilarity } from './cosine-similarity';
-import { ComparePairsDto, PairComparisonDto } from './dto/pair-comparison.dto';
-import { SimilarityRequestDto, SimilarityResponseDto } from './dto/similarity.dto';
+import { ApiKeyAuth } from '../../common/auth/auth.decorators';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { badRequest } from '../../common/errors';
+import { cosineSimilarity } from '../near-duplicates/cosine-similarity';
+import { ComparePairsDto, PairComparisonDto } from '../dto/pair-comparison.dto';
+import { SimilarityRequestDto, SimilarityResponseDto } from '../dto/similarity.dto';
 import { PairComparisonService } from './pair-comparison.service';
 
 @ApiTags('compare')
 @ApiKeyAuth()
 @ApiBadRequestResponse({ description: 'Invalid input; `details` names each field', type: ErrorResponseDto })
 @Controller('compare')
-export class CompareController {
+export class PairComparisonController {
   constructor(private readonly pairs: PairComparisonService) {}
 
   @Post('similarity')

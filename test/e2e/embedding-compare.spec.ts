@@ -1,5 +1,5 @@
 import { embeddingText } from '../../src/common/qa-content';
-import { cosineSimilarity, DimensionMismatchError, EmptyVectorError } from '../../src/compare/cosine-similarity';
+import { cosineSimilarity, DimensionMismatchError, EmptyVectorError } from '../../src/compare/near-duplicates/cosine-similarity';
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
 import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { VectorSearch } from '../embeddings/vector-search';
-import { MigrationCoverage } from './migration-coverage';
 import type { NeighbourComparison } from './migration-types';
 
 const K = 10;
@@ -17,7 +17,7 @@ const LOWEST_SHOWN = 5;
 @Injectable()
 export class NeighbourComparer {
   constructor(
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
     private readonly search: VectorSearch,
   ) {}
 

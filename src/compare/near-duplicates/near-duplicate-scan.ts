@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { findNearDuplicatesBounded, SIGNING_SHARE } from './bounded-near-duplicate-scan';
-import { EmbeddingVectors } from './embedding-vectors';
+import { EmbeddingVectors } from '../../embeddings/embedding-vectors';
 import { groupIntoClusters } from './near-duplicate-clusters';
-import type { CompareRun } from './runs/compare-runs';
-import type { RunOutcome } from './runs/background-runs';
-import type { ReportProgress } from './runs/run-progress';
+import type { CompareRunOf } from '../runs/compare-runs';
+import type { RunOutcome } from '../runs/background-runs';
+import type { ReportProgress } from '../runs/run-progress';
 import { ScanResults } from './scan-results';
 
 /** What a scan run was asked for (compare_runs.parameters). */
@@ -14,6 +14,17 @@ export interface ScanParameters {
   /** Most pairs stored; clusters are built from the stored pairs. */
   limit: number;
   category: string | null;
+}
+
+/** What a completed scan leaves on its run (compare_runs.summary); its pairs and clusters are stored apart. */
+export interface ScanSummary {
+  vectors: number;
+  pairs: number;
+  clusters: number;
+  /** More pairs than `limit` were found; the most similar were kept. */
+  truncated: boolean;
+  loadSeconds: number;
+  scanSeconds: number;
 }
 
 /** Progress share of the searching phase's end; storing takes the rest. */
@@ -34,8 +45,8 @@ export class NearDuplicateScan {
     private readonly results: ScanResults,
   ) {}
 
-  async run(run: CompareRun, report: ReportProgress, signal: AbortSignal): Promise<RunOutcome> {
-    const { threshold, limit, category } = run.parameters as unknown as ScanParameters;
+  async run(run: CompareRunOf<'near_duplicate_scan'>, report: ReportProgress, signal: AbortSignal): Promise<RunOutcome<'near_duplicate_scan'>> {
+    const { threshold, limit, category } = run.parameters;
     const model = await this.models.getById(run.modelId);
     report(0, 'loading');
     const found = await this.vectors.readSnapshot(model, category ?? undefined, (snapshot) =>

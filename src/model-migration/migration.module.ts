@@ -6,7 +6,6 @@ import { Reconciler } from '../queue/reconciler.service';
 import { EventStreams } from './event-streams';
 import { MigrationBackfill } from './migration-backfill';
 import { MigrationController } from './migration.controller';
-import { MigrationCoverage } from './migration-coverage';
 import { MigrationDriver } from './migration-driver';
 import { MigrationEstimator } from './migration-estimator';
 import { MigrationJobs } from './migration-jobs';
@@ -23,7 +22,6 @@ import { NeighbourComparer } from './neighbour-comparison';
   providers: [
     MigrationService,
     MigrationRecords,
-    MigrationCoverage,
     MigrationEstimator,
     MigrationJobs,
     MigrationWindow,

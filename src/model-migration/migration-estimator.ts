@@ -4,11 +4,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { embeddingText } from '../common/qa-content';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { API_LIMITS } from '../embeddings/batch-packing';
+import { EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { countTokens } from '../embeddings/tokenizer';
 import { ThroughputCounter } from '../queue/throughput-counter';
-import { MigrationCoverage } from './migration-coverage';
 import { MigrationRecords } from './migration-records';
 import type { MigrationEstimate } from './migration-types';
 
@@ -22,7 +22,7 @@ const TEXT_PAGE = 1_000;
 @Injectable()
 export class MigrationEstimator {
   constructor(
-    private readonly coverage: MigrationCoverage,
+    private readonly coverage: EmbeddingCoverage,
     private readonly records: MigrationRecords,
     private readonly throughput: ThroughputCounter,
     private readonly models: EmbeddingModelsService,

@@ -5,9 +5,10 @@ import { ProviderGates } from '../circuit-breaker/provider-gates';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
 import { BudgetGate } from '../cost-analytics/budgets/budget-gate.service';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
-import { EMBED_JOB, type EmbeddingJobData, PRIORITY, postponedJobId } from './embedding-job';
+import { EMBED_JOB, EMBEDDINGS_QUEUE, type EmbeddingJobData, PRIORITY, postponedJobId } from './embedding-job';
 import { EmbeddingJobRunner } from './embedding-job-runner';
 import { EmbeddingQueue } from './embedding-queue.service';
+import { queueSettings } from '../common/jobs/queue-settings';
 import { QueueMetrics } from './queue.metrics';
 
 /**
@@ -17,8 +18,8 @@ import { QueueMetrics } from './queue.metrics';
  * config; what @Processor would add (explorer, events) we do not need.
  */
 @Injectable()
-export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(EmbeddingWorker.name);
+export class EmbeddingQueueConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(EmbeddingQueueConsumer.name);
   private started = false;
 
   constructor(
@@ -37,10 +38,11 @@ export class EmbeddingWorker implements OnApplicationBootstrap, BeforeApplicatio
     if (!hasRole(this.config, 'worker')) return;
     this.started = true;
     this.queue.bull.on('error', (error: Error) => this.logger.warn({ err: error }, 'queue error'));
+    const { concurrency } = queueSettings(this.config)[EMBEDDINGS_QUEUE];
     void this.queue.bull
-      .process(EMBED_JOB, this.config.queue.concurrency, (job: Job<EmbeddingJobData>) => this.handle(job))
+      .process(EMBED_JOB, concurrency, (job: Job<EmbeddingJobData>) => this.handle(job))
       .catch((error: unknown) => this.logger.error({ err: error }, 'embedding worker stopped'));
-    this.logger.log(`embedding worker started (concurrency ${this.config.queue.concurrency}, batches of ≤ ${this.config.queue.batchMaxInputs})`);
+    this.logger.log(`embedding worker started (concurrency ${concurrency}, batches of ≤ ${this.config.queue.batchMaxInputs})`);
   }
 
   /**

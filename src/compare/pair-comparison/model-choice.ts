@@ -1,5 +1,5 @@
-import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
-import type { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import type { EmbeddingModelEntity } from '../../embeddings/embedding-model.entity';
+import type { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 
 /** The model a comparison runs under: the named one (404 if unknown), by default the active one. */
 export function chooseModel(models: EmbeddingModelsService, name?: string): Promise<EmbeddingModelEntity> {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDependencyDown, PAID_WORK_HOLD_MS, retryWhileDependencyDown } from '../common/dependency-errors';
 import { isDomainError } from '../common/errors';
 import { embeddingText } from '../common/qa-content';
 import { type EmbedCallReport, EmbeddingClient, type EmbedItem } from '../embeddings/embedding-client';
@@ -28,7 +29,7 @@ interface Work {
  * few provider requests as the limits allow, and writes the vectors.
  */
 @Injectable()
-export class EmbeddingBatchProcessor {
+export class BatchEmbedder {
   constructor(
     private readonly models: EmbeddingModelsService,
     private readonly store: EmbeddingStore,
@@ -95,10 +96,9 @@ export class EmbeddingBatchProcessor {
     let stored = 0;
     const storeGroup = async (start: number, vectors: Float32Array[]) => {
       const group = work.slice(start, start + vectors.length);
-      const written = await this.store.upsert(
-        model.id,
-        group.map((w, i) => ({ qaPairId: w.item.qaPairId, contentHash: w.contentHash, vector: vectors[i], tokens: w.item.tokens })),
-      );
+      const writes = group.map((w, i) => ({ qaPairId: w.item.qaPairId, contentHash: w.contentHash, vector: vectors[i], tokens: w.item.tokens }));
+      // Paid for: held through a database restart rather than bought again.
+      const written = await retryWhileDependencyDown(() => this.store.upsert(model.id, writes), PAID_WORK_HOLD_MS);
       for (const w of group) {
         results[w.index] = {
           ok: true,
@@ -110,8 +110,14 @@ export class EmbeddingBatchProcessor {
     try {
       await this.client.embed(model, work.map((w) => w.item), report, storeGroup);
     } catch (caught) {
-      const error = classifyProviderError(caught);
       const rest = work.slice(stored);
+      // PostgreSQL or Redis down (the ledger, the store, the guard's scripts) is an outage, not a provider failure:
+      // the error stays what it is, so the runner holds the jobs without spending an attempt.
+      if (!(caught instanceof ProviderError) && isDependencyDown(caught)) {
+        for (const w of rest) results[w.index] = { ok: false, error: caught };
+        return;
+      }
+      const error = classifyProviderError(caught);
       if (rest.length > 1 && mayBeOneBadInput(error)) {
         const middle = Math.ceil(rest.length / 2);
         await this.embedAndStore(model, rest.slice(0, middle), results, report);
