@@ -41,8 +41,20 @@ function writeResult(dir: string, name: string, description: string, scale: numb
   writeFileSync(join(dir, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   const rows = Object.entries(outcome.figures).map(([key, value]) => `| ${key} | ${value} |`);
   const notes = Object.entries(outcome.notes ?? {}).map(([key, value]) => `- **${key}**: ${value}`);
-  const md = [`# ${name}`, '', description, '', `${date} · ${result.machine} · scale ${scale}`, '',
-    '| figure | value |', '|---|---|', ...rows, '', ...notes, ''].join('\n');
+  const md = [
+    `# ${name}`,
+    '',
+    description,
+    '',
+    `${date} · ${result.machine} · scale ${scale}`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    ...rows,
+    '',
+    ...notes,
+    '',
+  ].join('\n');
   writeFileSync(join(dir, `${name}.md`), md);
 }
 

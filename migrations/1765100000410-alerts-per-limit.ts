@@ -10,7 +10,9 @@ export class AlertsPerLimit1765100000410 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`ALTER TABLE cost_alerts DROP CONSTRAINT cost_alerts_budget_id_period_start_threshold_percent_key`);
-    await db.query(`ALTER TABLE cost_alerts ADD CONSTRAINT cost_alerts_once_per_limit UNIQUE (budget_id, period_start, threshold_percent, limit_usd)`);
+    await db.query(
+      `ALTER TABLE cost_alerts ADD CONSTRAINT cost_alerts_once_per_limit UNIQUE (budget_id, period_start, threshold_percent, limit_usd)`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {
@@ -20,6 +22,8 @@ export class AlertsPerLimit1765100000410 implements MigrationInterface {
       DELETE FROM cost_alerts a USING cost_alerts b
       WHERE a.budget_id = b.budget_id AND a.period_start = b.period_start AND a.threshold_percent = b.threshold_percent
         AND (a.fired_at, a.id) < (b.fired_at, b.id)`);
-    await db.query(`ALTER TABLE cost_alerts ADD CONSTRAINT cost_alerts_budget_id_period_start_threshold_percent_key UNIQUE (budget_id, period_start, threshold_percent)`);
+    await db.query(
+      `ALTER TABLE cost_alerts ADD CONSTRAINT cost_alerts_budget_id_period_start_threshold_percent_key UNIQUE (budget_id, period_start, threshold_percent)`,
+    );
   }
 }

@@ -12,10 +12,9 @@ export class LexicalSearch1765100000600 implements MigrationInterface {
 
   async up(db: QueryRunner): Promise<void> {
     const requested = process.env.SEARCH_TEXT_CONFIG?.trim() || 'english';
-    const [{ config }]: Array<{ config: string | null }> = await db.query(
-      `SELECT (SELECT cfgname FROM pg_ts_config WHERE cfgname = $1) AS config`,
-      [requested],
-    );
+    const [{ config }]: Array<{ config: string | null }> = await db.query(`SELECT (SELECT cfgname FROM pg_ts_config WHERE cfgname = $1) AS config`, [
+      requested,
+    ]);
     if (!config) throw new Error(`SEARCH_TEXT_CONFIG: PostgreSQL has no text search configuration named ${requested}`);
     const regconfig = `'${config.replace(/'/g, "''")}'::regconfig`;
     await db.query(`CREATE TABLE lexical_search_settings (

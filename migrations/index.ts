@@ -1,3 +1,4 @@
+import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764600000000 } from './1764600000000-initial-schema';
 import { CostAnalytics1764600000300 } from './1764600000300-cost-analytics';
 import { ModelMigrations1764600000400 } from './1764600000400-model-migrations';
@@ -12,4 +13,14 @@ import { LexicalSearch1765100000600 } from './1765100000600-lexical-search';
  * Every schema migration, in order. Listed by hand (not globbed) so the app, the CLI,
  * the tests and the compiled build all run exactly the same set.
  */
-export const MIGRATIONS: Function[] = [InitialSchema1764600000000, CostAnalytics1764600000300, ModelMigrations1764600000400, Compare1764600000500, IdempotencyKeys1765100000100, UnconfirmedSpend1765100000400, AlertsPerLimit1765100000410, NearDuplicatePairIndexes1765100000500, LexicalSearch1765100000600];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  InitialSchema1764600000000,
+  CostAnalytics1764600000300,
+  ModelMigrations1764600000400,
+  Compare1764600000500,
+  IdempotencyKeys1765100000100,
+  UnconfirmedSpend1765100000400,
+  AlertsPerLimit1765100000410,
+  NearDuplicatePairIndexes1765100000500,
+  LexicalSearch1765100000600,
+];

@@ -46,16 +46,18 @@ export async function createApp(config: AppConfig): Promise<INestApplication | I
 }
 
 function openApiConfig() {
-  return new DocumentBuilder()
-    .setTitle('Embedding service')
-    .setDescription(
-      'QA pairs embedded with OpenAI into pgvector: search, background queue, circuit breaker, comparison tools, cost analytics and model migration. ' +
-        'Every endpoint but /health, /docs and the dashboard page needs an API key (header `x-api-key` or `Authorization: Bearer`); admin actions need an admin key.',
-    )
-    .setVersion('1')
-    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
-    // Relative: the paths are served by whatever host and port answered /docs-json.
-    .addServer('/')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
-    .build();
+  return (
+    new DocumentBuilder()
+      .setTitle('Embedding service')
+      .setDescription(
+        'QA pairs embedded with OpenAI into pgvector: search, background queue, circuit breaker, comparison tools, cost analytics and model migration. ' +
+          'Every endpoint but /health, /docs and the dashboard page needs an API key (header `x-api-key` or `Authorization: Bearer`); admin actions need an admin key.',
+      )
+      .setVersion('1')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      // Relative: the paths are served by whatever host and port answered /docs-json.
+      .addServer('/')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
+      .build()
+  );
 }

@@ -70,7 +70,9 @@ async function closeHttpServer(app: INestApplication, graceMs: number): Promise<
 // Bull can reject internally while Redis reconnects (e.g. its forced bclient reconnect on
 // close); log it rather than let one such rejection take the whole process down.
 process.on('unhandledRejection', (reason: unknown) => {
-  process.stderr.write(JSON.stringify({ level: 50, msg: 'unhandled rejection', err: reason instanceof Error ? reason.stack : String(reason) }) + '\n');
+  process.stderr.write(
+    JSON.stringify({ level: 50, msg: 'unhandled rejection', err: reason instanceof Error ? reason.stack : String(reason) }) + '\n',
+  );
 });
 
 main().catch((error: unknown) => {

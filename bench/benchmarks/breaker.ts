@@ -72,7 +72,11 @@ async function measureOverhead(keyPrefix: string, context: BenchContext) {
   const breaker = new CircuitBreaker(counted, { name, keyPrefix });
   const guard = new ProviderGuard(name, breaker, new RateBudget(counted, { name, keyPrefix }), { maxWaitMs: 1_000, recoveryTimeoutMs: 60_000 });
   // With the rate-limit headers every OpenAI answer carries, so learning them is part of the measured cost.
-  const answer = { vectors: [], reportedTokens: 10, headers: new Headers({ 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '5000000' }) };
+  const answer = {
+    vectors: [],
+    reportedTokens: 10,
+    headers: new Headers({ 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-limit-tokens': '5000000' }),
+  };
   const trivial = async () => answer;
 
   const timePerCall = async (call: () => Promise<unknown>): Promise<number> => {
@@ -92,7 +96,9 @@ async function measureOverhead(keyPrefix: string, context: BenchContext) {
     protectedUs.push(await timePerCall(() => guard.call(10, trivial)));
     roundTrips = commands / calls;
     breakerOnlyUs.push(await timePerCall(() => breaker.call(trivial)));
-    context.log(`run ${run + 1}: protected ${round(protectedUs[run], 1)} µs, breaker only ${round(breakerOnlyUs[run], 1)} µs, unprotected ${round(unprotectedUs[run], 2)} µs`);
+    context.log(
+      `run ${run + 1}: protected ${round(protectedUs[run], 1)} µs, breaker only ${round(breakerOnlyUs[run], 1)} µs, unprotected ${round(unprotectedUs[run], 2)} µs`,
+    );
   }
   await counted.quit();
   return {

@@ -86,7 +86,8 @@ export const costReportBenchmark: Benchmark = {
             `all five purposes; generated with generate_series, rollups built from the ledger with the write path's bucket ` +
             `expressions, plus ${SAMPLE_CALLS} calls through recordCall inside the report window`,
           report: `${REPORT_DAYS} local days ${startDate} – ${endDate}; ${REPORT_REPETITIONS} timed runs per time zone after 3 warm-ups; includes the month projection`,
-          raw_scan: "GROUP BY GROUPING SETS ((local day), (category)) over usage_ledger for the report's UTC range (UTC and Asia/Kolkata runs must equal the report exactly)",
+          raw_scan:
+            "GROUP BY GROUPING SETS ((local day), (category)) over usage_ledger for the report's UTC range (UTC and Asia/Kolkata runs must equal the report exactly)",
           write_overhead:
             `recordCall of ${OVERHEAD_ITEMS}-item calls (5 categories) with the rollup upserts vs the same prepared statement without them, ` +
             `${OVERHEAD_ROUNDS} alternating rounds of ${OVERHEAD_CALLS} calls, difference of the per-call medians; single-item calls (a search) ` +
@@ -193,7 +194,7 @@ async function generateLedger(db: DataSource, rows: number, from: number, to: nu
         [first * ITEMS_PER_CALL, lastRow],
       );
     });
-    if (((first / LOAD_CHUNK_CALLS) % 10) === 9) context.log(`  ${Math.min(rows, (last + 1) * ITEMS_PER_CALL)} rows`);
+    if ((first / LOAD_CHUNK_CALLS) % 10 === 9) context.log(`  ${Math.min(rows, (last + 1) * ITEMS_PER_CALL)} rows`);
   }
   await db.query(`CREATE INDEX usage_ledger_created_at ON usage_ledger (created_at)`);
   await db.query(`CREATE INDEX usage_ledger_qa_pair_id ON usage_ledger (qa_pair_id)`);
@@ -275,7 +276,10 @@ async function rawScan(db: DataSource, from: Date, to: Date, timeZone: string): 
 }
 
 function sameAnswer(
-  report: { byDay: Array<{ date: string; costUsd: string; tokens: number }>; byCategory: Array<{ category: string | null; costUsd: string; tokens: number }> },
+  report: {
+    byDay: Array<{ date: string; costUsd: string; tokens: number }>;
+    byCategory: Array<{ category: string | null; costUsd: string; tokens: number }>;
+  },
   raw: RawAnswer,
 ): boolean {
   const equal = (row: { costUsd: string; tokens: number }, expected: { cost: string; tokens: number } | undefined) =>

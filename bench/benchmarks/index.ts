@@ -9,4 +9,13 @@ import { searchBenchmark } from './search';
 import { searchQualityBenchmark } from './search-quality';
 
 /** Every benchmark `npm run bench` runs, in this order. */
-export const BENCHMARKS: Benchmark[] = [ingestBenchmark, queueBenchmark, nearDuplicatesBenchmark, costReportBenchmark, migrationBenchmark, breakerBenchmark, searchBenchmark, searchQualityBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  ingestBenchmark,
+  queueBenchmark,
+  nearDuplicatesBenchmark,
+  costReportBenchmark,
+  migrationBenchmark,
+  breakerBenchmark,
+  searchBenchmark,
+  searchQualityBenchmark,
+];

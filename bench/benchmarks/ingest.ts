@@ -17,7 +17,8 @@ const BULK = 1_000;
  */
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
-  description: 'QA pairs embedded and stored per second through the API and the queue (fake provider, 0 ms), vs raw pgvector inserts of the same vectors; token counting speed.',
+  description:
+    'QA pairs embedded and stored per second through the API and the queue (fake provider, 0 ms), vs raw pgvector inserts of the same vectors; token counting speed.',
   async run({ scale, runs, log }) {
     const count = scaled(10_000, scale, 200);
     const corpus = syntheticQaPairs(count);
@@ -33,7 +34,12 @@ export const ingestBenchmark: Benchmark = {
       await withBenchService('ingest', {}, async (service, _fake, environment) => {
         pairsPerSecond.push(await bulkIngestRate(service, corpus, BULK));
         inputsPerCall = await service.count(`SELECT avg(inputs) FROM provider_calls`);
-        rawRates.push(await rawVectorIngestRate(environment.databaseUrl, texts.map((text) => featureHashingVector(text, 1536))));
+        rawRates.push(
+          await rawVectorIngestRate(
+            environment.databaseUrl,
+            texts.map((text) => featureHashingVector(text, 1536)),
+          ),
+        );
         log(`run ${run + 1}: ${round(pairsPerSecond[run], 1)} pairs/s, raw ${round(rawRates[run], 1)} rows/s`);
       });
     }

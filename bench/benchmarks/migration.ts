@@ -18,7 +18,8 @@ const IDLE_SEARCHES = 300;
 const QUERIES = ['how do I rotate an api key', 'export invoices to csv', 'reset two factor login', 'webhook retries', 'team seats billing'];
 
 interface Client {
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** `T`: the shape the caller reads from the answer's JSON body (not checked). */
+  request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
 export const migrationBenchmark: Benchmark = {
@@ -79,14 +80,14 @@ async function measure(context: BenchContext, n: number, workerEnv: Record<strin
   await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const client: Client = {
-    async request(method, path, body) {
+    async request<T>(method: string, path: string, body?: unknown) {
       const response = await fetch(baseUrl + path, {
         method,
         headers: { 'x-api-key': BENCH_ADMIN_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
   };
   const db = await new DataSource(dataSourceOptions({ url: environment.databaseUrl, poolSize: 2, statementTimeoutMs: 0 })).initialize();
@@ -159,17 +160,27 @@ async function ingest(client: Client, db: DataSource, n: number, context: BenchC
   }
 }
 
+/** The fields of GET /migrations/:id this bench reads. */
+interface MigrationBody {
+  state: string;
+  reason: string | null;
+  createdAt: string;
+  filledAt: string | null;
+  pairsPerSecond: number | null;
+  progress: { percentage: number };
+}
+
 async function migrate(client: Client, fake: FakeOpenAIControl, context: BenchContext) {
   const providerBefore = (await fake.stats()).byModel[TO]?.requests ?? 0;
-  const started = await client.request('POST', '/api/v1/migrations', { fromModel: FROM, toModel: TO });
+  const started = await client.request<{ id: string }>('POST', '/api/v1/migrations', { fromModel: FROM, toModel: TO });
   if (started.status !== 201) throw new Error(`migration start answered ${started.status}: ${JSON.stringify(started.body)}`);
   const id: string = started.body.id;
   let filled: { createdAt: string; filledAt: string } | undefined;
   const watcher = (async () => {
     let lastLogged = -10;
     for (;;) {
-      const { body } = await client.request('GET', `/api/v1/migrations/${id}`);
-      if (body.filledAt) return (filled = body);
+      const { body } = await client.request<MigrationBody>('GET', `/api/v1/migrations/${id}`);
+      if (body.filledAt) return (filled = { createdAt: body.createdAt, filledAt: body.filledAt });
       if (['failed', 'cancelled'].includes(body.state)) throw new Error(`migration ${body.state}: ${body.reason}`);
       if (body.progress.percentage - lastLogged >= 10) {
         context.log(`migration: ${body.progress.percentage} % at ${body.pairsPerSecond} pairs/s`);
@@ -191,9 +202,11 @@ async function searchFor(client: Client, remaining: () => number): Promise<{ lat
   for (let i = 0; i < remaining(); i++) {
     const query = `${QUERIES[i % QUERIES.length]} workspace ${i % 500}`;
     const started = performance.now();
-    const response = await client.request('POST', '/api/v1/search', { query, limit: 10 }).catch(() => ({ status: 0, body: undefined }));
+    const response = await client
+      .request<{ results: unknown[] } | undefined>('POST', '/api/v1/search', { query, limit: 10 })
+      .catch(() => ({ status: 0, body: undefined }));
     latencies.push(performance.now() - started);
-    if (response.status !== 200 || response.body.results.length !== 10) errors++;
+    if (response.status !== 200 || response.body?.results.length !== 10) errors++;
   }
   return { latencies, errors };
 }

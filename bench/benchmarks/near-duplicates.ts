@@ -132,7 +132,7 @@ export const nearDuplicatesBenchmark: Benchmark = {
         worker_scan:
           'The background scan as production runs it: requested through the API, run by a ROLE=worker service in a child ' +
           'process (bounded memory: signatures in memory, candidates read back from PostgreSQL in blocks of 2,048, one ' +
-          'REPEATABLE READ snapshot). worker_scan_s / scan_s_1m = the run\'s load-and-sign + search seconds (its summary). ' +
+          "REPEATABLE READ snapshot). worker_scan_s / scan_s_1m = the run's load-and-sign + search seconds (its summary). " +
           'peak_rss_mb / peak_rss_mb_1m = VmHWM of that worker process from /proc: its peak resident set over its whole life ' +
           '(start-up included; worker_idle_rss_mb is its RSS just before the scan). Vectors are inserted by straight SQL, ' +
           'without the HNSW index (the scan does not use it). worker_recall is against the exact answer above (same vectors).',

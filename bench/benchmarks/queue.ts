@@ -27,7 +27,8 @@ const IDLE_SINGLES = 20;
  */
 export const queueBenchmark: Benchmark = {
   name: 'queue',
-  description: 'End-to-end embedding throughput and latency through the Bull queue at 0 ms and 200 ms provider latency, vs raw pgvector inserts and a naive one-job-one-call-one-insert worker.',
+  description:
+    'End-to-end embedding throughput and latency through the Bull queue at 0 ms and 200 ms provider latency, vs raw pgvector inserts and a naive one-job-one-call-one-insert worker.',
   async run({ scale, runs, log }) {
     const count = scaled(20_000, scale, 500);
     const naiveCount = Math.min(count, scaled(1_000, scale, 100));

@@ -18,7 +18,8 @@ const MODEL = { id: 1, dimensions: 1536 };
  */
 export const searchBenchmark: Benchmark = {
   name: 'search',
-  description: 'Search over 100k pairs: HNSW recall@10 against an exact scan; p50/p95 latency at 1 and 8 clients for vector, cache hit, lexical and hybrid.',
+  description:
+    'Search over 100k pairs: HNSW recall@10 against an exact scan; p50/p95 latency at 1 and 8 clients for vector, cache hit, lexical and hybrid.',
   async run({ scale, log }) {
     const count = scaled(100_000, scale, 2_000);
     const queryCount = scaled(400, scale, 40);
@@ -36,7 +37,14 @@ export const searchBenchmark: Benchmark = {
       for (const ef of [40, 100, 200, 400]) byEf[`recall_at_10_ef${ef}`] = round(await sqlRecallAtEf(service, recallQueries, tenth, ef), 4);
       log(`recall@10 by hnsw.ef_search (SQL): ${JSON.stringify(byEf)}`);
 
-      const figures: Record<string, number> = { pairs: count, queries: queryCount, recall_at_10: round(recall, 4), load_s: round(loaded.insertS, 1), index_build_s: round(loaded.indexS, 1), ...byEf };
+      const figures: Record<string, number> = {
+        pairs: count,
+        queries: queryCount,
+        recall_at_10: round(recall, 4),
+        load_s: round(loaded.insertS, 1),
+        index_build_s: round(loaded.indexS, 1),
+        ...byEf,
+      };
       let offset = 1;
       for (const clients of [1, 8]) {
         // Fresh texts for the vector and hybrid runs (cache misses); the vector run's texts again for the cache hits.

@@ -57,6 +57,7 @@ export class BenchService {
     return new BenchService(app, `http://127.0.0.1:${port}`, db);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- benches read response fields directly; a caller names T where it keeps a value
   async request<T = any>(method: string, path: string, body?: unknown, key = BENCH_USER_KEY): Promise<T> {
     const response = await fetch(this.baseUrl + path, {
       method,

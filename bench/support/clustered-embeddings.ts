@@ -49,9 +49,7 @@ export function clusteredEmbeddings(options: ClusteredEmbeddingsOptions): Cluste
   const rows = shuffledRange(count, random);
   const shared = randomUnitVector(dimensions, random);
   const topicCount = Math.max(1, Math.round(members / MEMBERS_PER_TOPIC));
-  const domains = Array.from({ length: Math.max(1, Math.round(topicCount / TOPICS_PER_DOMAIN)) }, () =>
-    randomUnitVector(dimensions, random),
-  );
+  const domains = Array.from({ length: Math.max(1, Math.round(topicCount / TOPICS_PER_DOMAIN)) }, () => randomUnitVector(dimensions, random));
   const topics = Array.from({ length: topicCount }, () => {
     const domain = domains[random.nextInt(domains.length)];
     const own = randomUnitVector(dimensions, random);

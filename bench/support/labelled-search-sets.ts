@@ -38,7 +38,12 @@ function covidFaq(dataDir: string): LabelledSearchSet | undefined {
     .slice(1)
     .filter((row) => row[2] === '1' && byQuestion.has(row[0].trim()))
     .map((row) => ({ text: row[1], relevant: [byQuestion.get(row[0].trim())!] }));
-  return { name: 'covid_faq', pairs, queries, source: 'covid-faq-deepset: faq_covidbert.csv entries, eval_question_similarity_en.csv paraphrases (similar = 1) as queries' };
+  return {
+    name: 'covid_faq',
+    pairs,
+    queries,
+    source: 'covid-faq-deepset: faq_covidbert.csv entries, eval_question_similarity_en.csv paraphrases (similar = 1) as queries',
+  };
 }
 
 /** Medical question pairs: each original question is an entry (answer: none), its same-intent rewrite the query; different-intent rewrites are distractor entries. */
@@ -61,7 +66,12 @@ function medicalQuestionPairs(dataDir: string): LabelledSearchSet | undefined {
     if (label === '1') queries.push({ text: rewrite, relevant: [target] });
     else entry(rewrite);
   }
-  return { name: 'medical_pairs', pairs, queries, source: 'medical-question-pairs: question_1 as entries, label-1 rewrites as queries, label-0 rewrites as distractors' };
+  return {
+    name: 'medical_pairs',
+    pairs,
+    queries,
+    source: 'medical-question-pairs: question_1 as entries, label-1 rewrites as queries, label-0 rewrites as distractors',
+  };
 }
 
 /** Quora duplicates: first questions are entries; duplicates whose second question is not itself an entry are queries. */
@@ -74,5 +84,10 @@ function quoraDuplicates(dataDir: string): LabelledSearchSet | undefined {
   const queries = quora.pairs
     .filter((pair) => pair.isDuplicate && !position.has(pair.qid2))
     .map((pair) => ({ text: quora.questions.get(pair.qid2) ?? '', relevant: [position.get(pair.qid1)!] }));
-  return { name: 'quora', pairs, queries, source: 'quora-question-pairs-10k: question1 as entries, question2 of duplicate rows (not itself an entry) as queries' };
+  return {
+    name: 'quora',
+    pairs,
+    queries,
+    source: 'quora-question-pairs-10k: question1 as entries, question2 of duplicate rows (not itself an entry) as queries',
+  };
 }

@@ -51,7 +51,9 @@ export async function workerScan(
 ): Promise<WorkerScanResult> {
   const environment = await createBenchEnvironment('near_dup_scan');
   const fake = await startBenchFake();
-  const db = await new DataSource(dataSourceOptions({ url: environment.databaseUrl, poolSize: INSERTS_IN_FLIGHT + 1, statementTimeoutMs: 0 })).initialize();
+  const db = await new DataSource(
+    dataSourceOptions({ url: environment.databaseUrl, poolSize: INSERTS_IN_FLIGHT + 1, statementTimeoutMs: 0 }),
+  ).initialize();
   let api: BenchService | undefined;
   let worker: WorkerProcess | undefined;
   try {
@@ -81,7 +83,12 @@ export async function workerScan(
       const batches: Array<Promise<void>> = [];
       for (let offset = 0; offset < chunk.vectors.length; offset += INSERT_BATCH) {
         const batch = chunk.vectors.slice(offset, offset + INSERT_BATCH);
-        batches.push(insertBatch(batch.map((_, i) => chunk.start + offset + i), batch));
+        batches.push(
+          insertBatch(
+            batch.map((_, i) => chunk.start + offset + i),
+            batch,
+          ),
+        );
         // Two statements in flight: the server parses one batch's vector text while this process formats the next.
         if (batches.length === INSERTS_IN_FLIGHT) await batches.shift();
       }
@@ -102,7 +109,8 @@ export async function workerScan(
     for (;;) {
       run = await api.request('GET', `/api/v1/compare/near-duplicates/scans/${scan.id}`);
       if (run.status === 'completed') break;
-      if (run.status === 'failed' || run.status === 'interrupted') throw new Error(`the scan ${run.status}: ${run.error}\n${worker.output().slice(-2000)}`);
+      if (run.status === 'failed' || run.status === 'interrupted')
+        throw new Error(`the scan ${run.status}: ${run.error}\n${worker.output().slice(-2000)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const wallSeconds = (performance.now() - started) / 1000;

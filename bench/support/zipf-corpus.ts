@@ -3,7 +3,10 @@ import type { CorpusPair } from './qa-corpus';
 
 const SYLLABLES = 'ka lo mi nu re sa ti vo be da fe gi ho ju ke la mo ne pi ru se ta vu wi xo ya zu'.split(' ');
 /** The most frequent words of English text are function words; full-text configurations drop them. */
-const STOP_WORDS = 'the of and to a in is it you that he was for on are with as his they be at one have this from or had by but not what all were we when your can there use an each which she do how their if will up other about out many then them these so some her would'.split(' ');
+const STOP_WORDS =
+  'the of and to a in is it you that he was for on are with as his they be at one have this from or had by but not what all were we when your can there use an each which she do how their if will up other about out many then them these so some her would'.split(
+    ' ',
+  );
 
 /**
  * QA pairs over a vocabulary of `vocabulary` words drawn with Zipf's law (s = 1), the way words

@@ -13,12 +13,7 @@ import { ProviderUnavailableInterceptor } from './provider-unavailable.intercept
  */
 @Module({
   controllers: [CircuitBreakersController],
-  providers: [
-    ProviderGuards,
-    ProviderGates,
-    BreakerMetrics,
-    { provide: APP_INTERCEPTOR, useClass: ProviderUnavailableInterceptor },
-  ],
+  providers: [ProviderGuards, ProviderGates, BreakerMetrics, { provide: APP_INTERCEPTOR, useClass: ProviderUnavailableInterceptor }],
   exports: [ProviderGuards, ProviderGates],
 })
 export class CircuitBreakerModule {}

@@ -55,7 +55,7 @@ export class CircuitBreakersController {
   @HttpCode(200)
   @AdminOnly()
   @ApiOperation({
-    summary: 'End the rate budget\'s block now (a Retry-After or a used-up provider window), in every process',
+    summary: "End the rate budget's block now (a Retry-After or a used-up provider window), in every process",
     description:
       'Calls go through again at once; if the provider still refuses them, its next 429 blocks again (for at most RATE_LIMIT_MAX_BLOCK_MS). ' +
       'The learned limits and the requests already counted in the window are kept.',

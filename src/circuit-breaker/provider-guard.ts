@@ -153,8 +153,20 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
   }
 
   /** After the call was made, Redis trouble must not turn a served request into a failure: it is logged. */
-  private async afterSuccess(reservationId: string, admission: Admission, tokens: number, response: GuardedResponse, durationMs: number): Promise<void> {
-    await this.finish(admission, this.breaker.successOutcome(durationMs), reservationId, response.reportedTokens ?? tokens, this.budget.lessonOf(response.headers));
+  private async afterSuccess(
+    reservationId: string,
+    admission: Admission,
+    tokens: number,
+    response: GuardedResponse,
+    durationMs: number,
+  ): Promise<void> {
+    await this.finish(
+      admission,
+      this.breaker.successOutcome(durationMs),
+      reservationId,
+      response.reportedTokens ?? tokens,
+      this.budget.lessonOf(response.headers),
+    );
   }
 
   private afterFailure(
@@ -173,7 +185,13 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
   }
 
   /** The one script after a call; returns the breaker's state after recording, undefined if Redis failed. */
-  private async finish(admission: Admission, outcome: RecordedOutcome, reservationId: string, settledTokens: number, lesson: BudgetLesson): Promise<BreakerState | undefined> {
+  private async finish(
+    admission: Admission,
+    outcome: RecordedOutcome,
+    reservationId: string,
+    settledTokens: number,
+    lesson: BudgetLesson,
+  ): Promise<BreakerState | undefined> {
     const reply = await this.bookkeeping(
       FINISH_SCRIPT.run(
         this.breaker.redis,

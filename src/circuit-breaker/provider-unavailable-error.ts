@@ -30,6 +30,11 @@ export class ProviderUnavailableError extends ProviderError {
 
   static notAdmitted(guard: string, admission: Admission): ProviderUnavailableError {
     const { reason, why } = refusalOf(admission);
-    return new ProviderUnavailableError(guard, reason, admission.retryInMs, `the ${guard} circuit breaker is ${why}; retry in ${admission.retryInMs} ms`);
+    return new ProviderUnavailableError(
+      guard,
+      reason,
+      admission.retryInMs,
+      `the ${guard} circuit breaker is ${why}; retry in ${admission.retryInMs} ms`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiKeys, presentedKey } from './auth/api-keys';
+import { type ApiKeys, presentedKey } from './auth/api-keys';
 
 /**
  * Guards raw Express mounts (Bull Board) that Nest guards never see: an admin key as
@@ -11,7 +11,12 @@ export function adminAuthMiddleware(keys: ApiKeys) {
     response.setHeader('WWW-Authenticate', 'Basic realm="embedding-service admin", charset="UTF-8"');
     // Refused before any body was read: close rather than read the rest of it.
     response.setHeader('Connection', 'close');
-    response.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'an admin API key is required', requestId: String((request as { id?: unknown }).id ?? '') });
+    response.status(401).json({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'an admin API key is required',
+      requestId: String((request as { id?: unknown }).id ?? ''),
+    });
   };
 }
 

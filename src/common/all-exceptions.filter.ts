@@ -17,9 +17,20 @@ const CLIENT_DATA_ERRORS: Record<string, string> = {
 };
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity',
-  412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  412: 'Precondition Failed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
 };
 
 /** Turns every error into the one error shape; never leaks internals of a 500. */
@@ -36,8 +47,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (status >= 500) {
       this.logger.error({ err: exception, path: request.path }, 'request failed');
     }
-    const retryAfterMs =
-      exception instanceof DomainError ? exception.retryAfterMs : dependencyDown ? DEPENDENCY_RETRY_MS : undefined;
+    const retryAfterMs = exception instanceof DomainError ? exception.retryAfterMs : dependencyDown ? DEPENDENCY_RETRY_MS : undefined;
     if (retryAfterMs !== undefined) response.setHeader('Retry-After', Math.max(1, Math.ceil(retryAfterMs / 1000)).toString());
     const body: ErrorResponseDto = {
       statusCode: status,
@@ -50,7 +60,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
-  private describe(exception: unknown, dependencyDown: boolean): {
+  private describe(
+    exception: unknown,
+    dependencyDown: boolean,
+  ): {
     status: number;
     message: string;
     details?: FieldProblemDto[];

@@ -4,7 +4,22 @@ export const DEPENDENCY_RETRY_MS = 5_000;
 export const PAID_WORK_HOLD_MS = 60_000;
 
 /** Connection-level failures of PostgreSQL (SQLSTATE class 08, 57P0x, 53300) or the network. */
-const DEPENDENCY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTCONN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const DEPENDENCY_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTCONN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 /** The same failures as the drivers word them (ioredis, pg, pg-pool's connection timeout). */
 const CONNECTION_LOST =
   /Connection is closed|MaxRetriesPerRequestError|Stream isn't writeable|Reached the max retries per request|Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|connect ECONNREFUSED|Client has encountered a connection error/;

@@ -7,7 +7,6 @@ import { DriftCheck } from './drift/drift-check';
 import { DriftReports } from './drift/drift-reports';
 import { DriftService } from './drift/drift.service';
 import { DriftController } from './drift/drift.controller';
-import { EmbeddingVectors } from '../embeddings/embedding-vectors';
 import { IngestionDuplicateCheck } from './near-duplicates/ingestion-duplicate-check';
 import { NearDuplicateScan } from './near-duplicates/near-duplicate-scan';
 import { NearDuplicatesController } from './near-duplicates/near-duplicates.controller';
@@ -22,17 +21,13 @@ import { ScanResults } from './near-duplicates/scan-results';
 
 /** Comparison tools: similarity, pair comparison, near-duplicates (in the request, in the background, at ingestion), drift. */
 @Module({
-  imports: [
-    EmbeddingsModule,
-    ...registerBullQueue(COMPARE_QUEUE),
-  ],
+  imports: [EmbeddingsModule, ...registerBullQueue(COMPARE_QUEUE)],
   controllers: [PairComparisonController, NearDuplicatesController, DriftController],
   providers: [
     CompareQueue,
     CompareRuns,
     BackgroundRuns,
     CompareQueueConsumer,
-    EmbeddingVectors,
     PairComparisonService,
     NearDuplicatesService,
     NearDuplicateScan,

@@ -8,7 +8,10 @@ const roleList = z
   .string()
   .default('all')
   .transform((value, ctx) => {
-    const parts = value.split(',').map((part) => part.trim()).filter(Boolean);
+    const parts = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
     if (parts.includes('all')) return [...PROCESS_ROLES];
     const unknown = parts.filter((part) => !(PROCESS_ROLES as readonly string[]).includes(part));
     if (parts.length === 0 || unknown.length > 0) {
@@ -38,7 +41,10 @@ export const envSchema = z.object({
   MIGRATIONS_RUN: envBoolean(true),
 
   REDIS_URL: envUrl('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1–40 letters, digits, _ . or -').default('emb'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'must be 1–40 letters, digits, _ . or -')
+    .default('emb'),
 
   API_KEYS: envList(),
   ADMIN_API_KEYS: envList(),
@@ -83,7 +89,10 @@ export const envSchema = z.object({
   SEARCH_CACHE_MAX_ENTRIES: envInt(100_000, 1, 10_000_000),
   SEARCH_RRF_K: envInt(60, 1, 10_000),
   SEARCH_LEXICAL_MAX_CANDIDATES: envInt(5_000, 100, 1_000_000),
-  SEARCH_TEXT_CONFIG: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL text search configuration name').default('english'),
+  SEARCH_TEXT_CONFIG: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL text search configuration name')
+    .default('english'),
 
   NEAR_DUPLICATE_SYNC_MAX_VECTORS: envInt(5_000, 0, 100_000),
   NEAR_DUPLICATE_INGEST_CHECK: envBoolean(true),

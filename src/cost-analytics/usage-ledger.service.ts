@@ -73,7 +73,12 @@ export class UsageLedgerService {
    */
   async settle(callId: string, items: readonly LedgerItem[], settlement: CallSettlement): Promise<boolean> {
     const confirmed = settlement.outcome === 'confirmed';
-    const billed = confirmed ? allocateBilledTokens(items.map((item) => item.tokens), settlement.reportedTokens) : [];
+    const billed = confirmed
+      ? allocateBilledTokens(
+          items.map((item) => item.tokens),
+          settlement.reportedTokens,
+        )
+      : [];
     const [row] = await LEDGER_SETTLE.run(this.db, [
       callId,
       settlement.outcome,

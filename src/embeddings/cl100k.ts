@@ -12,6 +12,7 @@ interface RankFile {
 }
 // require, not import: TypeScript cannot type this subpath export (node10 resolution ignores `exports`;
 // under node16 the typings are ESM-only, TS1479), so the interface above types it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: no import form type-checks here
 const cl100kBase = require('js-tiktoken/ranks/cl100k_base') as RankFile;
 
 /** Token bytes as latin1 strings (one char per byte), so a Map lookup needs no join. */
@@ -29,6 +30,7 @@ for (const line of cl100kBase.bpe_ranks.split('\n')) {
 }
 const splitPattern = new RegExp(cl100kBase.pat_str, 'gu');
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** cl100k_base's special tokens: `countTokens` reads them as the plain text they look like. */

@@ -51,12 +51,7 @@ export class EmbeddingClient {
     private readonly guards: ProviderGuards,
   ) {}
 
-  async embed(
-    model: EmbeddingModelEntity,
-    items: EmbedItem[],
-    report?: EmbedCallReport,
-    onGroupAnswered?: GroupAnswered,
-  ): Promise<Float32Array[]> {
+  async embed(model: EmbeddingModelEntity, items: EmbedItem[], report?: EmbedCallReport, onGroupAnswered?: GroupAnswered): Promise<Float32Array[]> {
     const tooLong = items.find((item) => item.tokens > model.maxInputTokens);
     if (tooLong) {
       throw new ProviderError('permanent', `input has ${tooLong.tokens} tokens; ${model.name} takes at most ${model.maxInputTokens}`);
@@ -81,7 +76,10 @@ export class EmbeddingClient {
         sent = true;
         const startedAt = performance.now();
         try {
-          return await provider.embed(group.map((item) => item.text), model);
+          return await provider.embed(
+            group.map((item) => item.text),
+            model,
+          );
         } catch (error) {
           throw classifyProviderError(error);
         } finally {
@@ -94,7 +92,9 @@ export class EmbeddingClient {
         response = guard ? await guard.call(tokens, send) : await send();
       } catch (caught) {
         // The guard failed before sending (Redis down): nothing left, so nothing may stay as unconfirmed spend.
-        const notBilled = sent ? notBilledReason(caught) : `not sent: ${caught instanceof ProviderUnavailableError ? caught.reason : 'the guard could not admit it'}`;
+        const notBilled = sent
+          ? notBilledReason(caught)
+          : `not sent: ${caught instanceof ProviderUnavailableError ? caught.reason : 'the guard could not admit it'}`;
         if (notBilled !== null) await this.settle(callId, ledgerItems, { outcome: 'not_billed', durationMs, error: notBilled });
         throw caught;
       }
@@ -103,12 +103,21 @@ export class EmbeddingClient {
         report.calls += 1;
         report.inputsPerCall.push(group.length);
       }
-      // Keep the vectors (paid for) and confirm the spend side by side; a failed confirm leaves the call unconfirmed, still counted.
-      const [stored] = await Promise.allSettled([
-        onGroupAnswered?.(vectors.length, response.vectors),
-        this.settle(callId, ledgerItems, { outcome: 'confirmed', requestId: response.requestId, durationMs, reportedTokens: response.reportedTokens }),
-      ]);
-      if (stored.status === 'rejected') throw stored.reason;
+      // Keep the vectors (paid for) first, then confirm the spend. In this order a process that
+      // dies in between leaves the call unconfirmed with its vectors stored: only a call whose
+      // vectors were lost can be bought again, and it is still counted as unconfirmed spend.
+      // (Side by side, a confirmed call could lose its vectors and be bought twice.)
+      const storeFailure = await onGroupAnswered?.(vectors.length, response.vectors).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      await this.settle(callId, ledgerItems, {
+        outcome: 'confirmed',
+        requestId: response.requestId,
+        durationMs,
+        reportedTokens: response.reportedTokens,
+      });
+      if (storeFailure) throw storeFailure.error;
       vectors.push(...response.vectors);
     }
     return vectors;

@@ -72,7 +72,12 @@ export class EmbeddingCoverage {
   }
 
   /** One page of the texts of pairs to migrate that the source has no count for: they are counted here. */
-  async uncountedTexts(fromId: number, toId: number, afterId: string | null, limit: number): Promise<Array<{ id: string; question: string; answer: string }>> {
+  async uncountedTexts(
+    fromId: number,
+    toId: number,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Array<{ id: string; question: string; answer: string }>> {
     return this.db.query(
       `SELECT q.id, q.question, q.answer
        FROM qa_pairs q

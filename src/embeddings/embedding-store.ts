@@ -29,10 +29,19 @@ export interface EmbeddingStatus {
   error: string | null;
 }
 
+/** The content hashes recorded for a pair under a model: its own, its embedding's, its dead letter's. */
+export interface RecordedHashes {
+  current: string;
+  embedded: string | null;
+  deadLettered: string | null;
+}
+
 /**
- * Every query about embedding state: which pairs need work, what they are embedded from,
- * and the guarded upsert. It reads qa_pairs (read-only) because an embedding is only
- * valid for the content hash it was made from.
+ * Embedding writes and per-pair embedding state: which pairs need work, what they are
+ * embedded from, and the guarded upsert. It reads qa_pairs (read-only) because an
+ * embedding is only valid for the content hash it was made from. The embeddings module owns
+ * `dead_letters` too (`DeadLetterStore`): the upsert clears a written pair's letters in the
+ * same statement, and the state queries below read them, so the two tables never disagree.
  */
 @Injectable()
 export class EmbeddingStore {
@@ -42,8 +51,10 @@ export class EmbeddingStore {
   ) {}
 
   async loadSources(ids: string[]): Promise<Map<string, EmbeddingSource>> {
-    const rows: Array<{ id: string; question: string; answer: string; category: string; content_hash: string }> =
-      await this.db.query(`SELECT id, question, answer, category, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows: Array<{ id: string; question: string; answer: string; category: string; content_hash: string }> = await this.db.query(
+      `SELECT id, question, answer, category, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
     return new Map(rows.map((r) => [r.id, { id: r.id, question: r.question, answer: r.answer, category: r.category, contentHash: r.content_hash }]));
   }
 
@@ -100,9 +111,8 @@ export class EmbeddingStore {
    * Lateral lookups keep it one index probe per pair however large the tables grow.
    */
   async statuses(modelId: number, ids: string[]): Promise<Map<string, EmbeddingStatus>> {
-    const rows: Array<{ id: string; state: EmbeddingState; embedded_at: Date | null; error: string | null }> =
-      await this.db.query(
-        `SELECT q.id,
+    const rows: Array<{ id: string; state: EmbeddingState; embedded_at: Date | null; error: string | null }> = await this.db.query(
+      `SELECT q.id,
                 CASE WHEN e.content_hash = q.content_hash THEN 'embedded'
                      WHEN d.content_hash = q.content_hash THEN 'failed'
                      WHEN e.content_hash IS NOT NULL THEN 'stale'
@@ -115,9 +125,27 @@ export class EmbeddingStore {
          LEFT JOIN LATERAL (SELECT content_hash, last_error FROM dead_letters
                             WHERE qa_pair_id = q.id AND model_id = $1) d ON true
          WHERE q.id = ANY($2::uuid[])`,
-        [modelId, ids],
-      );
+      [modelId, ids],
+    );
     return new Map(rows.map((r) => [r.id, { qaPairId: r.id, state: r.state, embeddedAt: r.embedded_at, error: r.error }]));
+  }
+
+  /**
+   * The hashes behind a pair's state under a model (by name), for telling what became of
+   * a job: null if the pair or the model does not exist.
+   */
+  async recordedHashes(qaPairId: string, modelName: string): Promise<RecordedHashes | null> {
+    const rows: Array<{ current: string; embedded: string | null; dead: string | null }> = await this.db.query(
+      `SELECT q.content_hash AS current, e.content_hash AS embedded, d.content_hash AS dead
+       FROM qa_pairs q
+       JOIN embedding_models m ON m.name = $2
+       LEFT JOIN embeddings e ON e.qa_pair_id = q.id AND e.model_id = m.id
+       LEFT JOIN dead_letters d ON d.qa_pair_id = q.id AND d.model_id = m.id
+       WHERE q.id = $1`,
+      [qaPairId, modelName],
+    );
+    const row = rows[0];
+    return row ? { current: row.current, embedded: row.embedded, deadLettered: row.dead } : null;
   }
 
   /**

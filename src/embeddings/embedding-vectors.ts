@@ -1,17 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { fromVectorSend, fromVectorSendRows } from './binary-vectors';
 import type { EmbeddingModelEntity } from './embedding-model.entity';
 import { checkedInt } from './vector-sql';
-import { fromVectorSend, fromVectorSendRows } from './binary-vectors';
-import type { VectorSource } from '../compare/near-duplicates/bounded-near-duplicate-scan';
-import type { VectorEntry } from '../compare/near-duplicates/near-duplicate-pairs';
 
 /** Rows per FETCH: large enough that round trips do not matter, small enough to stream (~25 MB at 1536 dimensions). */
 const PAGE_SIZE = 2_000;
 
 type Model = Pick<EmbeddingModelEntity, 'id' | 'dimensions'>;
 type Queryable = Pick<DataSource, 'query'>;
+
+/**
+ * A pair's current vector. The shape of compare's `VectorEntry<string>`, so a snapshot is a
+ * `VectorSource<string>` for its scans without this module depending on compare.
+ */
+export interface StoredVector {
+  id: string;
+  vector: Float32Array;
+}
 
 export interface LoadOptions {
   category?: string;
@@ -29,9 +36,10 @@ export interface PairWithVector {
 }
 
 /**
- * Reads stored vectors for the comparison tools. Only *current* embeddings count (the
- * embedding's content hash is the pair's): a stale one describes text the pair no longer
- * has. Vectors come as `vector_send` bytes, not text (README "Loading vectors").
+ * Reads stored vectors for the comparison tools (compare module). Only *current* embeddings
+ * count (the embedding's content hash is the pair's): a stale one describes text the pair no
+ * longer has. Vectors come as `vector_send` bytes, not text (`src/compare/README.md`,
+ * "Loading vectors").
  */
 @Injectable()
 export class EmbeddingVectors {
@@ -55,9 +63,9 @@ export class EmbeddingVectors {
    * Every current vector of a model (optionally of one category), all in memory: for sets
    * small enough to answer in a request. Larger sets go through `readSnapshot`.
    */
-  async loadCurrent(model: Model, options: LoadOptions = {}): Promise<VectorEntry<string>[]> {
+  async loadCurrent(model: Model, options: LoadOptions = {}): Promise<StoredVector[]> {
     return this.readSnapshot(model, options.category, async (snapshot) => {
-      const entries: VectorEntry<string>[] = [];
+      const entries: StoredVector[] = [];
       for await (const page of snapshot.pages()) {
         options.signal?.throwIfAborted();
         entries.push(...page);
@@ -72,7 +80,7 @@ export class EmbeddingVectors {
    * Runs `body` with a read-only REPEATABLE READ snapshot of a model's current vectors (of
    * one category): `pages()` streams them through a server-side cursor (one plan for the
    * whole read, `vector_send` computed only for the rows each FETCH returns; keyset pages
-   * re-planned per page joined and sorted all the remaining rows every time, README
+   * re-planned per page joined and sorted all the remaining rows every time, compare README
    * "Loading vectors"), and `vectorsOf(ids)` reads chosen ones back from the same snapshot.
    * One connection for the whole body.
    */
@@ -135,7 +143,7 @@ export class EmbeddingVectors {
  * streamed in pages of 2,000 (once per snapshot: the cursor ends with the transaction), and
  * read back by id. Valid only inside the `readSnapshot` body.
  */
-export class VectorSnapshot implements VectorSource<string> {
+export class VectorSnapshot {
   constructor(
     private readonly runner: QueryRunner,
     private readonly model: Model,
@@ -144,7 +152,7 @@ export class VectorSnapshot implements VectorSource<string> {
     readonly expected: number,
   ) {}
 
-  async *pages(): AsyncGenerator<VectorEntry<string>[]> {
+  async *pages(): AsyncGenerator<StoredVector[]> {
     const { runner, model, category } = this;
     await runner.query(
       `DECLARE current_vectors NO SCROLL CURSOR FOR
@@ -155,7 +163,10 @@ export class VectorSnapshot implements VectorSource<string> {
     );
     for (;;) {
       const rows: Array<{ id: string; bytes: Buffer }> = await runner.query(`FETCH ${PAGE_SIZE} FROM current_vectors`);
-      const vectors = fromVectorSendRows(rows.map((row) => row.bytes), model.dimensions);
+      const vectors = fromVectorSendRows(
+        rows.map((row) => row.bytes),
+        model.dimensions,
+      );
       yield rows.map((row, i) => ({ id: row.id, vector: vectors[i] }));
       if (rows.length < PAGE_SIZE) return;
     }
@@ -170,7 +181,10 @@ export class VectorSnapshot implements VectorSource<string> {
        WHERE e.model_id = ${checkedInt(this.model.id)} AND e.qa_pair_id = ANY($1::uuid[])`,
       [ids],
     );
-    const vectors = fromVectorSendRows(rows.map((row) => row.bytes), this.model.dimensions);
+    const vectors = fromVectorSendRows(
+      rows.map((row) => row.bytes),
+      this.model.dimensions,
+    );
     return new Map(rows.map((row, i) => [row.id, vectors[i]]));
   }
 }

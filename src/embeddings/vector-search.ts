@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { checkedInt, toVectorLiteral, vectorCast } from './vector-sql';
+
+/** pgvector's default ef_search: plenty for neighbours at cosine ≥ 0.8 (they are the nearest few). */
+const MIN_EF_SEARCH = 40;
 
 /** One pair found near a vector. */
 export interface VectorHit {
@@ -16,7 +19,17 @@ export interface VectorHit {
   stale: boolean;
 }
 
-/** k nearest pairs to a vector under a model, through that model's HNSW index. */
+/** A current neighbour of a pair's current embedding, with both content hashes they were made from. */
+export interface CurrentNeighbour {
+  sourceId: string;
+  sourceHash: string;
+  neighbourId: string;
+  neighbourHash: string;
+  /** Cosine similarity, 1 = same direction (pgvector's float, so possibly a hair above 1). */
+  similarity: number;
+}
+
+/** k nearest pairs to a vector (or to stored pairs) under a model, through that model's HNSW index. */
 @Injectable()
 export class VectorSearch {
   constructor(
@@ -44,5 +57,55 @@ export class VectorSearch {
       return tx.query(sql, params);
     });
     return rows.map((row) => ({ ...row, similarity: Number(row.similarity) })).sort((a, b) => b.similarity - a.similarity);
+  }
+
+  /**
+   * For each of `ids` with a current embedding, its `neighbours` nearest pairs whose
+   * embedding is current too, at similarity ≥ `threshold`, in one statement: the sources'
+   * vectors in a MATERIALIZED CTE, then a LATERAL k-NN per source through the model's HNSW
+   * index, with the self-match, stale neighbours and the similarity filter outside the index
+   * scan (pgvector's advice for distance thresholds). `hnsw.ef_search` is max(40, k + 1),
+   * set LOCAL: in `manager`'s transaction when given, in a transaction of its own otherwise.
+   */
+  async currentNeighbours(
+    model: { id: number; dimensions: number },
+    ids: string[],
+    threshold: number,
+    neighbours: number,
+    manager?: EntityManager,
+  ): Promise<CurrentNeighbour[]> {
+    const cast = vectorCast(model);
+    const modelId = checkedInt(model.id);
+    const run = async (tx: EntityManager): Promise<CurrentNeighbour[]> => {
+      await tx.query(`SET LOCAL hnsw.ef_search = ${checkedInt(Math.max(MIN_EF_SEARCH, neighbours + 1))}`);
+      // The k-NN takes one extra row because a pair finds itself first.
+      const rows: Array<{ source_id: string; source_hash: string; neighbour_id: string; neighbour_hash: string; similarity: number }> =
+        await tx.query(
+          `WITH sources AS MATERIALIZED (
+           SELECT e.qa_pair_id AS id, e.content_hash, e.embedding::${cast} AS embedding
+           FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
+           WHERE e.model_id = ${modelId} AND e.qa_pair_id = ANY($1::uuid[])
+         )
+         SELECT s.id AS source_id, s.content_hash AS source_hash, n.id AS neighbour_id, n.content_hash AS neighbour_hash, n.similarity
+         FROM sources s CROSS JOIN LATERAL (
+           SELECT e.qa_pair_id AS id, e.content_hash, 1 - ((e.embedding::${cast}) <=> s.embedding) AS similarity
+           FROM embeddings e
+           WHERE e.model_id = ${modelId}
+           ORDER BY (e.embedding::${cast}) <=> s.embedding
+           LIMIT ${checkedInt(neighbours + 1)}
+         ) n
+         JOIN qa_pairs q ON q.id = n.id AND q.content_hash = n.content_hash
+         WHERE n.id <> s.id AND n.similarity >= $2`,
+          [ids, threshold],
+        );
+      return rows.map((r) => ({
+        sourceId: r.source_id,
+        sourceHash: r.source_hash,
+        neighbourId: r.neighbour_id,
+        neighbourHash: r.neighbour_hash,
+        similarity: Number(r.similarity),
+      }));
+    };
+    return manager ? run(manager) : this.db.transaction(run);
   }
 }

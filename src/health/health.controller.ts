@@ -42,10 +42,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ type: HealthDto })
   @ApiBadRequestResponse({ description: 'A body was sent and it is not valid JSON (this GET takes none)', type: ErrorResponseDto })
   async health(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<HealthDto> {
-    const [postgres, redis] = await Promise.all([
-      check(() => this.db.query('SELECT 1')),
-      check(() => this.redis.ping()),
-    ]);
+    const [postgres, redis] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.redis.ping())]);
     const ok = postgres.ok && redis.ok;
     response.status(ok ? 200 : 503);
     const detailed = this.keys.roleOf(presentedKey(request)) !== undefined;

@@ -73,7 +73,14 @@ export class MigrationJobs {
     const removed: string[] = [];
     await this.forEachJob(jobIds, async (id, jobs) => {
       // Bull refuses to remove a job a worker holds the lock of: that one runs to its end.
-      const results = await Promise.all(jobs.map((job) => job.remove().then(() => true, () => false)));
+      const results = await Promise.all(
+        jobs.map((job) =>
+          job.remove().then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
       if (results.every(Boolean)) removed.push(id);
     });
     await this.window.remove(migrationId, removed);
@@ -92,7 +99,10 @@ export class MigrationJobs {
       await Promise.all(
         chunk.map(async (id) => {
           const jobs = await Promise.all(workJobIds(id).map((jobId) => this.queue.getJob(jobId)));
-          await visit(id, jobs.filter((job): job is Job<EmbeddingJobData> => job !== null));
+          await visit(
+            id,
+            jobs.filter((job): job is Job<EmbeddingJobData> => job !== null),
+          );
         }),
       );
     }

@@ -38,8 +38,17 @@ export class MigrationRecords {
         `INSERT INTO model_migrations (from_model_id, to_model_id, state, batch_size, auto_cutover, max_failure_share, estimate,
                                        total, completed, failed, progress_at)
          VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, now()) RETURNING id`,
-        [input.fromModelId, input.toModelId, input.batchSize, input.autoCutover, input.maxFailureShare, JSON.stringify(input.estimate),
-          input.total, input.completed, input.failed],
+        [
+          input.fromModelId,
+          input.toModelId,
+          input.batchSize,
+          input.autoCutover,
+          input.maxFailureShare,
+          JSON.stringify(input.estimate),
+          input.total,
+          input.completed,
+          input.failed,
+        ],
       );
       return (await tx.findOneBy(ModelMigrationEntity, { id: row.id }))!;
     } catch (error) {
@@ -96,11 +105,7 @@ export class MigrationRecords {
 
   /** Updates only while the migration is in one of `states`; returns whether it was. */
   async updateIf(id: string, states: readonly MigrationState[], patch: MigrationPatch, tx?: EntityManager): Promise<boolean> {
-    const result = await (tx ?? this.db.manager).update(
-      ModelMigrationEntity,
-      { id, state: In([...states]) },
-      { ...patch, updatedAt: () => 'now()' },
-    );
+    const result = await (tx ?? this.db.manager).update(ModelMigrationEntity, { id, state: In([...states]) }, { ...patch, updatedAt: () => 'now()' });
     return result.affected === 1;
   }
 

@@ -1,7 +1,15 @@
 import { Body, Controller, Get, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
-  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse,
-  ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse,
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { presentedKey } from '../common/auth/api-keys';
@@ -11,7 +19,13 @@ import { uuidParam } from '../common/http-errors';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { MigrationEstimateDto } from './dto/migration-estimate.dto';
 import { MigrationDto, MigrationEventDto, MigrationPageDto, PairsToMigratePageDto } from './dto/migration.dto';
-import { CompareRequestDto, ListMigrationsQueryDto, MigrationModelsDto, PairsToMigrateQueryDto, StartMigrationDto } from './dto/migration-request.dto';
+import {
+  CompareRequestDto,
+  ListMigrationsQueryDto,
+  MigrationModelsDto,
+  PairsToMigrateQueryDto,
+  StartMigrationDto,
+} from './dto/migration-request.dto';
 import { NeighbourComparisonDto } from './dto/neighbour-comparison.dto';
 import type { ModelMigrationEntity } from './model-migration.entity';
 import { EventStreams } from './event-streams';
@@ -65,7 +79,10 @@ export class MigrationController {
   })
   @ApiCreatedResponse({ type: MigrationDto })
   @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'Same model, source not active, or a migration between these models already in progress', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'Same model, source not active, or a migration between these models already in progress',
+    type: ErrorResponseDto,
+  })
   async start(@Body() body: StartMigrationDto): Promise<MigrationDto> {
     return this.dto(
       await this.migrations.start(body.fromModel, body.toModel, {
@@ -216,8 +233,9 @@ export class MigrationController {
   @HttpCode(200)
   @AdminOnly()
   @ApiOperation({
-    summary: 'Compare old vs new now on a sample: overlap of each pair\'s top-10 neighbours under each model',
-    description: 'Information for the cutover decision; uses stored vectors, spends no tokens. Kept on the migration (replacing the last one), so it needs an admin key.',
+    summary: "Compare old vs new now on a sample: overlap of each pair's top-10 neighbours under each model",
+    description:
+      'Information for the cutover decision; uses stored vectors, spends no tokens. Kept on the migration (replacing the last one), so it needs an admin key.',
   })
   @ApiOkResponse({ type: NeighbourComparisonDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })

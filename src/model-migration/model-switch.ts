@@ -55,7 +55,7 @@ export class ModelSwitch {
       if (migration.state !== 'cut_over') {
         throw conflict(`migration is ${migration.state}; only a cut-over migration can be rolled back`, { state: migration.state });
       }
-      if (migration.cleanupRequestedAt) throw conflict('the old model\'s vectors have been cleaned up; start a new migration instead');
+      if (migration.cleanupRequestedAt) throw conflict("the old model's vectors have been cleaned up; start a new migration instead");
       const [from, to] = await this.lockModels(tx, migration);
       if (!to.isActive) throw conflict(`${to.name} is no longer the active model`, { active: (await this.models.getActive()).name });
       await this.models.activate(from.name, tx);

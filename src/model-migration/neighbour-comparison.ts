@@ -50,7 +50,12 @@ export class NeighbourComparer {
   /** The K nearest other pairs (the query pair itself excluded). */
   private async neighbours(model: EmbeddingModelEntity, vector: Float32Array, self: string): Promise<Set<string>> {
     const hits = await this.search.nearest(model, vector, K + 1);
-    return new Set(hits.map((hit) => hit.id).filter((id) => id !== self).slice(0, K));
+    return new Set(
+      hits
+        .map((hit) => hit.id)
+        .filter((id) => id !== self)
+        .slice(0, K),
+    );
   }
 }
 

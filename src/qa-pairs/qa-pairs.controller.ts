@@ -1,7 +1,16 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import {
-  ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse,
-  ApiOperation, ApiPayloadTooLargeResponse, ApiPreconditionFailedResponse, ApiTags,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiPreconditionFailedResponse,
+  ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/auth.decorators';
@@ -11,16 +20,25 @@ import { uuidParam } from '../common/http-errors';
 import { idempotentRequest } from '../common/idempotency/idempotent-request';
 import { PRIORITY } from '../queue/embedding-job';
 import {
-  BulkCreateQaPairsDto, BulkCreateResultDto, CreateQaPairDto, ListQaPairsQueryDto, MAX_BULK_ITEMS, QaPairDto, QaPairPageDto,
+  BulkCreateQaPairsDto,
+  BulkCreateResultDto,
+  CreateQaPairDto,
+  ListQaPairsQueryDto,
+  MAX_BULK_ITEMS,
+  QaPairDto,
+  QaPairPageDto,
   UpdateQaPairDto,
 } from './dto/qa-pair.dto';
 import { type CreatedPairs, QaPairsService } from './qa-pairs.service';
 
-const ETAG_HEADER = { ETag: { description: 'The pair\'s version, quoted (`"3"`); send it back in If-Match for a conditional change', schema: { type: 'string' } } };
+const ETAG_HEADER = {
+  ETag: { description: 'The pair\'s version, quoted (`"3"`); send it back in If-Match for a conditional change', schema: { type: 'string' } },
+};
 const IF_MATCH = ApiHeader({
   name: 'If-Match',
   required: false,
-  description: 'Apply only if the pair is still at this version: an ETag from an earlier answer (`"3"`), a comma list of them, or `*`. Otherwise 412.',
+  description:
+    'Apply only if the pair is still at this version: an ETag from an earlier answer (`"3"`), a comma list of them, or `*`. Otherwise 412.',
 });
 const IDEMPOTENCY_KEY = ApiHeader({
   name: 'Idempotency-Key',
@@ -30,7 +48,12 @@ const IDEMPOTENCY_KEY = ApiHeader({
     'The same key with the same body answers the first result again (header `Idempotent-Replayed: true`) without creating anything; with another body, 409. ' +
     'A retry sent while the first request is still running waits for it and gets its answer.',
 });
-const REPLAYED_HEADER = { 'Idempotent-Replayed': { description: 'true when this answer is the stored result of an earlier request with the same Idempotency-Key', schema: { type: 'string' } } };
+const REPLAYED_HEADER = {
+  'Idempotent-Replayed': {
+    description: 'true when this answer is the stored result of an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' },
+  },
+};
 
 @ApiTags('qa-pairs')
 @ApiKeyAuth()
@@ -40,7 +63,10 @@ export class QaPairsController {
   constructor(private readonly pairs: QaPairsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a QA pair; it is embedded in the background', description: 'The response shows `embedding.state` = pending until a worker has embedded it.' })
+  @ApiOperation({
+    summary: 'Create a QA pair; it is embedded in the background',
+    description: 'The response shows `embedding.state` = pending until a worker has embedded it.',
+  })
   @IDEMPOTENCY_KEY
   @ApiCreatedResponse({ type: QaPairDto, headers: { ...ETAG_HEADER, ...REPLAYED_HEADER } })
   @ApiConflictResponse({ description: 'The Idempotency-Key was used for a different request', type: ErrorResponseDto })
@@ -59,7 +85,11 @@ export class QaPairsController {
   @ApiCreatedResponse({ type: BulkCreateResultDto, headers: REPLAYED_HEADER })
   @ApiConflictResponse({ description: 'The Idempotency-Key was used for a different request', type: ErrorResponseDto })
   @ApiPayloadTooLargeResponse({ type: ErrorResponseDto })
-  async bulkCreate(@Body() body: BulkCreateQaPairsDto, @Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<BulkCreateResultDto> {
+  async bulkCreate(
+    @Body() body: BulkCreateQaPairsDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<BulkCreateResultDto> {
     const created = await this.pairs.createMany(body.items, { idempotency: idempotentRequest(request, 'POST /qa-pairs/bulk') });
     markReplayed(response, created);
     return { created: created.items.length, notYetQueued: created.notYetQueued, items: created.items };
@@ -91,7 +121,10 @@ export class QaPairsController {
   @IF_MATCH
   @ApiOkResponse({ type: QaPairDto, headers: ETAG_HEADER })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiPreconditionFailedResponse({ description: 'If-Match named another version; `context.currentVersion` says which is current', type: ErrorResponseDto })
+  @ApiPreconditionFailedResponse({
+    description: 'If-Match named another version; `context.currentVersion` says which is current',
+    type: ErrorResponseDto,
+  })
   async update(
     @Param('id', uuidParam()) id: string,
     @Body() body: UpdateQaPairDto,

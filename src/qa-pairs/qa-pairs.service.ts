@@ -152,10 +152,10 @@ export class QaPairsService {
 
   async remove(id: string, condition: VersionCondition = { kind: 'none' }): Promise<void> {
     const versions = condition.kind === 'versions' ? condition.versions : null;
-    const [, deleted]: [unknown[], number] = await this.db.query(
-      `DELETE FROM qa_pairs WHERE id = $1 AND ($2::int[] IS NULL OR version = ANY($2))`,
-      [id, versions],
-    );
+    const [, deleted]: [unknown[], number] = await this.db.query(`DELETE FROM qa_pairs WHERE id = $1 AND ($2::int[] IS NULL OR version = ANY($2))`, [
+      id,
+      versions,
+    ]);
     if (deleted > 0) return;
     const [current]: Array<{ version: number }> = await this.db.query(`SELECT version FROM qa_pairs WHERE id = $1`, [id]);
     if (!current) throw notFound('QA pair', id);
@@ -210,7 +210,10 @@ export class QaPairsService {
   private async toDtos(pairs: QaPairEntity[]): Promise<QaPairDto[]> {
     if (pairs.length === 0) return [];
     const active = await this.models.getActive();
-    const statuses = await this.store.statuses(active.id, pairs.map((pair) => pair.id));
+    const statuses = await this.store.statuses(
+      active.id,
+      pairs.map((pair) => pair.id),
+    );
     return pairs.map((pair) => toDto(pair, active.name, statuses.get(pair.id)));
   }
 
@@ -218,7 +221,10 @@ export class QaPairsService {
   private async toDtosAfterWrite(pairs: QaPairEntity[], active: EmbeddingModelEntity): Promise<QaPairDto[]> {
     let statuses = new Map<string, EmbeddingStatus>();
     try {
-      statuses = await this.store.statuses(active.id, pairs.map((pair) => pair.id));
+      statuses = await this.store.statuses(
+        active.id,
+        pairs.map((pair) => pair.id),
+      );
     } catch (error) {
       this.logger.warn({ err: error }, 'could not read embedding statuses after a write; answering pending');
     }

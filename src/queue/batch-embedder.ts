@@ -12,9 +12,7 @@ import type { EmbeddingJobData } from './embedding-job';
 import type { Settled } from './micro-batcher';
 
 /** What became of one job. */
-export type JobOutcome =
-  | { status: 'embedded'; inputsInCall: number }
-  | { status: 'unchanged' | 'superseded' | 'deleted' };
+export type JobOutcome = { status: 'embedded'; inputsInCall: number } | { status: 'unchanged' | 'superseded' | 'deleted' };
 
 interface Work {
   index: number;
@@ -86,12 +84,7 @@ export class BatchEmbedder {
    * few failures) stops the halving instead of multiplying calls: at most 2·log2(n) extra
    * calls per culprit.
    */
-  private async embedAndStore(
-    model: EmbeddingModelEntity,
-    work: Work[],
-    results: Settled<JobOutcome>[],
-    report?: EmbedCallReport,
-  ): Promise<void> {
+  private async embedAndStore(model: EmbeddingModelEntity, work: Work[], results: Settled<JobOutcome>[], report?: EmbedCallReport): Promise<void> {
     if (work.length === 0) return;
     let stored = 0;
     const storeGroup = async (start: number, vectors: Float32Array[]) => {
@@ -108,7 +101,12 @@ export class BatchEmbedder {
       stored = start + vectors.length;
     };
     try {
-      await this.client.embed(model, work.map((w) => w.item), report, storeGroup);
+      await this.client.embed(
+        model,
+        work.map((w) => w.item),
+        report,
+        storeGroup,
+      );
     } catch (caught) {
       const rest = work.slice(stored);
       // PostgreSQL or Redis down (the ledger, the store, the guard's scripts) is an outage, not a provider failure:

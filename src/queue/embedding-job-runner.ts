@@ -8,10 +8,11 @@ import { ProviderUnavailableError } from '../circuit-breaker/provider-unavailabl
 import { DEPENDENCY_RETRY_MS, isDependencyDown } from '../common/dependency-errors';
 import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { DeadLetterRecord } from '../embeddings/dead-letter-store';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { classifyProviderError, ProviderError } from '../embeddings/providers/provider-error';
 import { retryDelayMs } from '../common/jobs/backoff';
-import { type DeadLetterRecord, DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
+import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
 import { BatchEmbedder, type JobOutcome } from './batch-embedder';
 import { EMBEDDINGS_QUEUE, type EmbeddingJobData } from './embedding-job';
 import { MicroBatcher } from './micro-batcher';
@@ -82,7 +83,7 @@ export class EmbeddingJobRunner {
 
   private async runHeld(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
     const gate = this.gates.for(job.data.model);
-    for (let outages = 0; ; ) {
+    for (let outages = 0; ;) {
       const pass = await gate.pass();
       try {
         const outcome = await this.batcher.submit(job.data.model, job);
@@ -101,7 +102,8 @@ export class EmbeddingJobRunner {
           throw error;
         }
         this.metrics.jobsDeferred.inc({ reason: 'dependency_down' });
-        if (outages++ === 0) this.logger.warn({ err: caught, jobId: job.id }, 'PostgreSQL or Redis is down; the job waits without spending an attempt');
+        if (outages++ === 0)
+          this.logger.warn({ err: caught, jobId: job.id }, 'PostgreSQL or Redis is down; the job waits without spending an attempt');
       } finally {
         pass.done();
       }
@@ -115,8 +117,11 @@ export class EmbeddingJobRunner {
   }
 
   /** Writes a job's dead letter before the job fails, waiting out a database outage rather than losing the letter. */
-  async deadLetter(job: Job<EmbeddingJobData>, letter: Omit<DeadLetterRecord, 'qaPairId' | 'modelId' | 'contentHash' | 'purpose' | 'jobId'>): Promise<void> {
-    for (let outages = 0; ; ) {
+  async deadLetter(
+    job: Job<EmbeddingJobData>,
+    letter: Omit<DeadLetterRecord, 'qaPairId' | 'modelId' | 'contentHash' | 'purpose' | 'jobId'>,
+  ): Promise<void> {
+    for (let outages = 0; ;) {
       try {
         const model = await this.models.getByName(job.data.model);
         const { qaPairId, contentHash, purpose } = job.data;
@@ -147,7 +152,11 @@ export class EmbeddingJobRunner {
     const report = { calls: 0, inputsPerCall: [] as number[] };
     const stopTimer = this.metrics.batchSeconds.startTimer();
     try {
-      const results = await this.processor.process(model, jobs.map((job) => job.data), report);
+      const results = await this.processor.process(
+        model,
+        jobs.map((job) => job.data),
+        report,
+      );
       const embedded = results.filter((r) => r.ok && r.value.status === 'embedded').length;
       void this.throughput.record(embedded).catch(() => undefined);
       return results;
@@ -167,7 +176,8 @@ export class EmbeddingJobRunner {
       }
       return;
     }
-    if (!error.retryable) job.discard();
+    // Bull 4's discard() only sets a flag; @types/bull declares it a promise.
+    if (!error.retryable) void job.discard();
     this.metrics.jobOutcomes.inc({ outcome: 'dead_lettered' });
     await this.deadLetter(job, {
       errorKind: error.retryable ? 'exhausted' : 'permanent',

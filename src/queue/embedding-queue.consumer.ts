@@ -90,7 +90,9 @@ export class EmbeddingQueueConsumer implements OnApplicationBootstrap, BeforeApp
       this.modelIds.set(job.data.model, (modelId = model.id));
     }
     const deferrable = job.data.priority <= PRIORITY.bulk || undefined;
-    const decision = await this.budgetGate.shouldPostpone(job.data.purpose, modelId, { deferrable }).catch(() => ({ postpone: false, until: undefined }));
+    const decision = await this.budgetGate
+      .shouldPostpone(job.data.purpose, modelId, { deferrable })
+      .catch(() => ({ postpone: false, until: undefined }));
     if (!decision.postpone || !decision.until) return 0;
     this.metrics.jobsDeferred.inc({ reason: 'budget_cap' });
     return Math.max(1_000, decision.until.getTime() - Date.now());
@@ -134,7 +136,7 @@ export class EmbeddingQueueConsumer implements OnApplicationBootstrap, BeforeApp
     const error = `the worker processing this job was lost ${stalls} time${stalls === 1 ? '' : 's'} (stalled), ${spent} of ${job.opts.attempts ?? 1} attempts spent`;
     await this.runner.deadLetter(job, { errorKind: 'stalled', error, attempts: spent });
     this.metrics.jobOutcomes.inc({ outcome: 'dead_lettered' });
-    job.discard();
+    void job.discard(); // a flag, synchronous (typed as a promise)
     throw new Error(error);
   }
 }

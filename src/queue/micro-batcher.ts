@@ -103,7 +103,10 @@ export class MicroBatcher<T, R> {
   private async runBatch(key: string, batch: Pending<T, R>[]): Promise<void> {
     let results: Settled<R>[];
     try {
-      results = await this.options.flush(key, batch.map((entry) => entry.item));
+      results = await this.options.flush(
+        key,
+        batch.map((entry) => entry.item),
+      );
     } catch (error) {
       results = batch.map(() => ({ ok: false, error }));
     }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { DeadLetterStore } from '../embeddings/dead-letter-store';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import type { BullJobCounts } from '../common/jobs/bull-options';
@@ -35,8 +34,8 @@ export class QueueStatsService {
     private readonly queue: EmbeddingQueue,
     private readonly models: EmbeddingModelsService,
     private readonly store: EmbeddingStore,
+    private readonly deadLetters: DeadLetterStore,
     private readonly throughput: ThroughputCounter,
-    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   async stats(): Promise<QueueStatsDto> {
@@ -64,14 +63,11 @@ export class QueueStatsService {
 
   private async readDbStats(): Promise<DbStats> {
     const at = Date.now();
-    const [[letters], models] = await Promise.all([
-      this.db.query(`SELECT count(*)::int AS n FROM dead_letters WHERE discarded_at IS NULL`) as Promise<Array<{ n: number }>>,
-      this.models.modelsToKeepCurrent(),
-    ]);
+    const [deadLetters, models] = await Promise.all([this.deadLetters.countOpen(), this.models.modelsToKeepCurrent()]);
     const coverage = await Promise.all(models.map(async (model) => ({ model, ...(await this.store.coverage(model.id)) })));
     return {
       at,
-      deadLetters: letters.n,
+      deadLetters,
       models: coverage.map(({ model, total, embedded }) => ({ model: model.name, active: model.isActive, total, embedded })),
     };
   }
@@ -97,21 +93,12 @@ export class QueueStatsService {
     }
     if (!parsed) return { id, state: 'unknown' };
     const { qaPairId, model, hashPrefix } = parsed;
-    const rows: Array<{ current: string; embedded: string | null; dead: string | null }> = await this.db.query(
-      `SELECT q.content_hash AS current, e.content_hash AS embedded, d.content_hash AS dead
-       FROM qa_pairs q
-       JOIN embedding_models m ON m.name = $2
-       LEFT JOIN embeddings e ON e.qa_pair_id = q.id AND e.model_id = m.id
-       LEFT JOIN dead_letters d ON d.qa_pair_id = q.id AND d.model_id = m.id
-       WHERE q.id = $1`,
-      [qaPairId, model],
-    );
-    const row = rows[0];
+    const row = await this.store.recordedHashes(qaPairId, model);
     const state = !row
       ? 'unknown'
       : row.embedded?.startsWith(hashPrefix)
         ? 'completed'
-        : row.dead?.startsWith(hashPrefix)
+        : row.deadLettered?.startsWith(hashPrefix)
           ? 'dead_lettered'
           : row.current.startsWith(hashPrefix)
             ? 'unknown'

@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { CircuitBreakerModule } from '../circuit-breaker/circuit-breaker.module';
 import { CostAnalyticsModule } from '../cost-analytics/cost-analytics.module';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
 import { registerBullQueue } from '../common/jobs/bull-options';
 import { DeadLetterRecorder } from './dead-letters/dead-letter-recorder';
-import { DeadLetterEntity } from '../embeddings/dead-letter.entity';
 import { DeadLettersService } from './dead-letters/dead-letters.service';
 import { BatchEmbedder } from './batch-embedder';
 import { EMBEDDINGS_QUEUE } from './embedding-job';
@@ -19,13 +17,7 @@ import { Reconciler } from './reconciler.service';
 import { ThroughputCounter } from './throughput-counter';
 
 @Module({
-  imports: [
-    EmbeddingsModule,
-    CircuitBreakerModule,
-    CostAnalyticsModule,
-    TypeOrmModule.forFeature([DeadLetterEntity]),
-    ...registerBullQueue(EMBEDDINGS_QUEUE),
-  ],
+  imports: [EmbeddingsModule, CircuitBreakerModule, CostAnalyticsModule, ...registerBullQueue(EMBEDDINGS_QUEUE)],
   controllers: [QueueController, DeadLettersController],
   providers: [
     EmbeddingQueue,

@@ -24,7 +24,11 @@ export class ThroughputCounter {
   async record(count: number): Promise<void> {
     if (count === 0) return;
     const key = this.prefix + Math.floor(Date.now() / BUCKET_MS);
-    await this.redis.multi().incrby(key, count).pexpire(key, BUCKET_MS * (BUCKETS_KEPT + 2)).exec();
+    await this.redis
+      .multi()
+      .incrby(key, count)
+      .pexpire(key, BUCKET_MS * (BUCKETS_KEPT + 2))
+      .exec();
   }
 
   /** Totals over the last minute and the last five minutes. */

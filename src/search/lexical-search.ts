@@ -39,11 +39,23 @@ export class LexicalSearch {
     const config = await this.configuration();
     const allWords = await this.ranked(ALL_WORDS, [config, query], limit, category, []);
     if (allWords.length >= limit) return allWords;
-    const anyWord = await this.ranked(ANY_WORD, [config, query], limit - allWords.length, category, allWords.map((hit) => hit.id));
+    const anyWord = await this.ranked(
+      ANY_WORD,
+      [config, query],
+      limit - allWords.length,
+      category,
+      allWords.map((hit) => hit.id),
+    );
     return [...allWords, ...anyWord];
   }
 
-  private async ranked(tsquery: string, params: [string, string], limit: number, category: string | undefined, exclude: string[]): Promise<LexicalHit[]> {
+  private async ranked(
+    tsquery: string,
+    params: [string, string],
+    limit: number,
+    category: string | undefined,
+    exclude: string[],
+  ): Promise<LexicalHit[]> {
     const rows: Array<LexicalHit & { rank: string | number }> = await this.db.query(
       `WITH terms AS (SELECT ${tsquery} AS query),
        candidates AS (

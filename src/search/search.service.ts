@@ -45,7 +45,14 @@ export class SearchService {
     const query = normalizeQuery(request.query);
     const base = { model: model.name, requestedMode };
     if (requestedMode === 'lexical') {
-      return this.answered({ ...base, mode: 'lexical', degradedReason: null, queryTokens: 0, cached: false, results: await this.lexicalHits(query, request) });
+      return this.answered({
+        ...base,
+        mode: 'lexical',
+        degradedReason: null,
+        queryTokens: 0,
+        cached: false,
+        results: await this.lexicalHits(query, request),
+      });
     }
     const embedded = await this.embedQuery(model, query);
     if ('degradedReason' in embedded) {
@@ -58,7 +65,13 @@ export class SearchService {
       const hits = await this.vectors.nearest(model, embedded.vector, request.limit, request.category);
       return this.answered({ ...base, mode: 'vector', degradedReason: null, ...spent, results: hits.map(vectorResult) });
     }
-    return this.answered({ ...base, mode: 'hybrid', degradedReason: null, ...spent, results: await this.hybridHits(model, embedded.vector, query, request) });
+    return this.answered({
+      ...base,
+      mode: 'hybrid',
+      degradedReason: null,
+      ...spent,
+      results: await this.hybridHits(model, embedded.vector, query, request),
+    });
   }
 
   private answered(response: SearchResponseDto): SearchResponseDto {
@@ -124,7 +137,15 @@ export class SearchService {
 }
 
 function vectorResult(hit: VectorHit): SearchHitDto {
-  return { id: hit.id, question: hit.question, answer: hit.answer, category: hit.category, score: hit.similarity, similarity: hit.similarity, stale: hit.stale };
+  return {
+    id: hit.id,
+    question: hit.question,
+    answer: hit.answer,
+    category: hit.category,
+    score: hit.similarity,
+    similarity: hit.similarity,
+    stale: hit.stale,
+  };
 }
 
 function lexicalResult(hit: LexicalHit): SearchHitDto {

@@ -9,7 +9,8 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
   const t = useTestApp();
 
   beforeAll(async () => {
-    pairId = (await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Where is my order?', answer: 'See Orders → Tracking.' } })).body.id;
+    pairId = (await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Where is my order?', answer: 'See Orders → Tracking.' } })).body
+      .id;
     await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${pairId}`)).body.embedding.state === 'embedded');
   });
 
@@ -38,7 +39,13 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     await expectError('GET', `/api/v1/compare/pairs?idA=${pairId}&idB=${UNKNOWN_ID}`, undefined, 404, new RegExp(`QA pair ${UNKNOWN_ID} not found`));
     await expectError('POST', '/api/v1/compare/pairs', { idA: 'nope', idB: pairId }, 400, /^idA: must be a UUID$/);
     await expectError('GET', `/api/v1/compare/pairs?idA=${pairId}`, undefined, 400, /idB/);
-    await expectError('POST', '/api/v1/compare/pairs', { idA: pairId, idB: pairId, model: 'no-such-model' }, 404, /embedding model no-such-model not found/);
+    await expectError(
+      'POST',
+      '/api/v1/compare/pairs',
+      { idA: pairId, idB: pairId, model: 'no-such-model' },
+      404,
+      /embedding model no-such-model not found/,
+    );
     // ada-002 is not kept current here: the pair has no embedding under it.
     const response = await t.app.request('POST', '/api/v1/compare/pairs', { body: { idA: pairId, idB: pairId, model: 'text-embedding-ada-002' } });
     expect(response.status).toBe(409);
@@ -55,7 +62,14 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     await find({ limit: 2.5 }, /^limit: must be an integer/);
     await find({ cluster: 'yes' }, /^cluster: must be a boolean/);
     await find({ category: '' }, /^category: should not be empty$/);
-    await expectError('POST', '/api/v1/compare/near-duplicates/scans', { limit: 2_000_000 }, 400, /^limit: must not be greater than 1000000$/, ADMIN_KEY);
+    await expectError(
+      'POST',
+      '/api/v1/compare/near-duplicates/scans',
+      { limit: 2_000_000 },
+      400,
+      /^limit: must not be greater than 1000000$/,
+      ADMIN_KEY,
+    );
     await expectError('POST', '/api/v1/compare/near-duplicates', { model: 'no-such-model' }, 404, /embedding model no-such-model not found/);
     await expectError('GET', '/api/v1/compare/near-duplicates/detected?minSimilarity=high', undefined, 400, /minSimilarity: must be a number/);
     await expectError('GET', '/api/v1/compare/near-duplicates/detected?qaPairId=x', undefined, 400, /^qaPairId: must be a UUID$/);
@@ -87,7 +101,14 @@ describe('comparison tools: bad input gets a 4xx that names the problem', () => 
     const started = await t.app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 1 } });
     expect(started.status).toBe(202);
     await waitFor(async () => (await t.app.request('GET', `/api/v1/compare/drift/${started.body.id}`)).body.status === 'completed');
-    await expectError('POST', `/api/v1/compare/drift/${started.body.id}/retry`, undefined, 409, /the run is completed; only a failed or interrupted run can be retried/, ADMIN_KEY);
+    await expectError(
+      'POST',
+      `/api/v1/compare/drift/${started.body.id}/retry`,
+      undefined,
+      409,
+      /the run is completed; only a failed or interrupted run can be retried/,
+      ADMIN_KEY,
+    );
   });
 
   it('documents every comparison endpoint in the OpenAPI document', async () => {

@@ -7,7 +7,6 @@ import { useTestApp } from '../support/test-context';
 const today = () => new Date().toISOString().slice(0, 10);
 
 describe('cost analytics over HTTP', () => {
-
   const t = useTestApp();
 
   it('reports what the embedding path spent, by category and purpose, as JSON and CSV', async () => {
@@ -57,7 +56,13 @@ describe('cost analytics over HTTP', () => {
     expect((await t.app.request('POST', '/api/v1/cost/budgets', { body: budget })).status).toBe(403);
     const created = await t.app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY });
     expect(created.status).toBe(201);
-    expect(created.body.budget).toMatchObject({ name: 'http monthly', limitUsd: '0.000001', thresholdsPercent: [50, 100], timeZone: 'UTC', hardCap: false });
+    expect(created.body.budget).toMatchObject({
+      name: 'http monthly',
+      limitUsd: '0.000001',
+      thresholdsPercent: [50, 100],
+      timeZone: 'UTC',
+      hardCap: false,
+    });
     expect(created.body.exceeded).toBe(true);
     expect((await t.app.request('POST', '/api/v1/cost/budgets', { body: budget, key: ADMIN_KEY })).status).toBe(409);
 
@@ -67,14 +72,22 @@ describe('cost analytics over HTTP', () => {
     });
     expect(invalid.status).toBe(400);
     expect(invalid.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['limitUsd', 'period']);
-    const badZone = await t.app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', timeZone: 'Nowhere/City' }, key: ADMIN_KEY });
+    const badZone = await t.app.request('POST', '/api/v1/cost/budgets', {
+      body: { name: 'x', period: 'daily', limitUsd: '1', timeZone: 'Nowhere/City' },
+      key: ADMIN_KEY,
+    });
     expect(badZone.body.details).toEqual([expect.objectContaining({ field: 'timeZone' })]);
-    const badModel = await t.app.request('POST', '/api/v1/cost/budgets', { body: { name: 'x', period: 'daily', limitUsd: '1', model: 'gpt-9' }, key: ADMIN_KEY });
+    const badModel = await t.app.request('POST', '/api/v1/cost/budgets', {
+      body: { name: 'x', period: 'daily', limitUsd: '1', model: 'gpt-9' },
+      key: ADMIN_KEY,
+    });
     expect(badModel.body.details).toEqual([expect.objectContaining({ field: 'model' })]);
 
     const patched = await t.app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { limitUsd: '1000' }, key: ADMIN_KEY });
     expect(patched.body).toMatchObject({ budget: { limitUsd: '1000.00' }, exceeded: false });
-    expect((await t.app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { period: 'daily' }, key: ADMIN_KEY })).status).toBe(400);
+    expect(
+      (await t.app.request('PATCH', `/api/v1/cost/budgets/${created.body.budget.id}`, { body: { period: 'daily' }, key: ADMIN_KEY })).status,
+    ).toBe(400);
     expect((await t.app.request('GET', '/api/v1/cost/budgets')).body).toHaveLength(1);
 
     const future = new Date(Date.now() + 86_400_000).toISOString();
@@ -117,24 +130,37 @@ describe('cost analytics over HTTP', () => {
 
   it('prices with the price in force: /models and the migration estimate follow price history, past and future', async () => {
     const LARGE = 'text-embedding-3-large';
-    const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'What does a migration cost?', answer: 'Its tokens at the price in force.', category: 'pricing' } });
+    const created = await t.app.request('POST', '/api/v1/qa-pairs', {
+      body: { question: 'What does a migration cost?', answer: 'Its tokens at the price in force.', category: 'pricing' },
+    });
     await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${created.body.id}`)).body.embedding.state === 'embedded');
     const modelPrice = async (name: string) =>
-      ((await t.app.request('GET', '/api/v1/models')).body as Array<{ name: string; pricePerMillionTokens: string; registeredPricePerMillionTokens: string }>).find(
-        (model) => model.name === name,
-      );
-    const estimate = async () => (await t.app.request('POST', '/api/v1/migrations/estimate', { body: { fromModel: 'text-embedding-3-small', toModel: LARGE } })).body;
+      (
+        (await t.app.request('GET', '/api/v1/models')).body as Array<{
+          name: string;
+          pricePerMillionTokens: string;
+          registeredPricePerMillionTokens: string;
+        }>
+      ).find((model) => model.name === name);
+    const estimate = async () =>
+      (await t.app.request('POST', '/api/v1/migrations/estimate', { body: { fromModel: 'text-embedding-3-small', toModel: LARGE } })).body;
     expect(await modelPrice(LARGE)).toMatchObject({ pricePerMillionTokens: '0.130000' });
     const before = await estimate();
     expect(before.pairs).toBeGreaterThan(0);
     expect(before.pricePerMillionTokens).toBe('0.13');
 
     // A change that took effect yesterday (history is only ever written ahead of time, so it is set up in the table).
-    await t.db.query(`INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from)
-                      SELECT id, 0.5, now() - interval '1 day' FROM embedding_models WHERE name = $1`, [LARGE]);
+    await t.db.query(
+      `INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from)
+                      SELECT id, 0.5, now() - interval '1 day' FROM embedding_models WHERE name = $1`,
+      [LARGE],
+    );
     // One tomorrow, through the API: not in force yet.
     const tomorrow = new Date(Date.now() + 24 * 3600_000).toISOString();
-    const future = await t.app.request('POST', '/api/v1/cost/prices', { key: ADMIN_KEY, body: { model: LARGE, pricePerMillionTokens: '9', effectiveFrom: tomorrow } });
+    const future = await t.app.request('POST', '/api/v1/cost/prices', {
+      key: ADMIN_KEY,
+      body: { model: LARGE, pricePerMillionTokens: '9', effectiveFrom: tomorrow },
+    });
     expect(future.status).toBe(201);
 
     expect(await modelPrice(LARGE)).toMatchObject({ pricePerMillionTokens: '0.500000', registeredPricePerMillionTokens: '0.130000' });
@@ -145,8 +171,18 @@ describe('cost analytics over HTTP', () => {
 
   it('documents every cost endpoint in Swagger', async () => {
     const { body } = await t.app.request('GET', '/docs-json', { key: null });
-    for (const path of ['/api/v1/cost/report', '/api/v1/cost/report.csv', '/api/v1/cost/projection', '/api/v1/cost/reconciliation',
-      '/api/v1/cost/budgets', '/api/v1/cost/budgets/{id}', '/api/v1/cost/alerts', '/api/v1/cost/alerts/check', '/api/v1/cost/prices', '/dashboard']) {
+    for (const path of [
+      '/api/v1/cost/report',
+      '/api/v1/cost/report.csv',
+      '/api/v1/cost/projection',
+      '/api/v1/cost/reconciliation',
+      '/api/v1/cost/budgets',
+      '/api/v1/cost/budgets/{id}',
+      '/api/v1/cost/alerts',
+      '/api/v1/cost/alerts/check',
+      '/api/v1/cost/prices',
+      '/dashboard',
+    ]) {
       expect(body.paths).toHaveProperty([path]);
     }
     expect(body.components.schemas.CostReportDto.properties.totalCostUsd.type).toBe('string');

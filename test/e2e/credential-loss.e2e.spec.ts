@@ -1,5 +1,6 @@
 import type { Job } from 'bull';
 import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
+import { embeddedUnder, migrationState, startMigration, untilState } from '../support/migration-test-helpers';
 import { waitFor } from '../support/test-app';
 import { countRows, useTestApp } from '../support/test-context';
 
@@ -78,5 +79,25 @@ describe('the API key is revoked during an ingest', () => {
     expect(failedAttempts).toEqual([]);
     expect(await breaker()).toMatchObject({ state: 'closed', openCause: null });
     expect((await search()).body).toMatchObject({ mode: 'vector', degradedReason: null });
+  });
+
+  it('holds a running migration while the key is refused: it neither fails nor dead-letters, and fills by itself after', async () => {
+    const target = 'text-embedding-ada-002';
+    const id = await startMigration(t.app, { fromModel: 'text-embedding-3-small', toModel: target, batchSize: BATCH, autoCutover: false });
+    await waitFor(async () => (await embeddedUnder(t.db, target)) >= 2 * BATCH, 20_000);
+
+    t.fake.configure({ invalidApiKey: true });
+    await waitFor(async () => (await breaker()).state === 'open', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 3 * RECOVERY_MS));
+    expect(await migrationState(t.app, id)).toBe('running');
+    expect((await t.app.request('GET', `/api/v1/migrations/${id}`)).body.progress).toMatchObject({ failed: 0 });
+    expect(await deadLetters()).toBe(0);
+    expect(await embeddedUnder(t.db, target)).toBeLessThan(PAIRS);
+
+    t.fake.configure({ invalidApiKey: false });
+    await untilState(t.app, id, 'ready', 60_000);
+    expect(await embeddedUnder(t.db, target)).toBe(PAIRS);
+    expect(await deadLetters()).toBe(0);
+    expect(failedAttempts).toEqual([]);
   });
 });

@@ -6,10 +6,31 @@ import { LARGE_MODEL_ID, recordUsage } from '../support/cost-services';
 import { ADMIN_KEY, USER_KEY } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 /** The browser's time zone: days on the dashboard are cut here, half an hour off UTC. */
 const BROWSER_TIME_ZONE = 'Asia/Kolkata';
+
+/** The parts of the dashboard page's globals the browser-side checks read (no DOM types in the tests' TypeScript). */
+interface PageElement {
+  textContent: string | null;
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, width: number, height: number): { data: Uint8ClampedArray } };
+}
+interface PageGlobals {
+  document: { getElementById(id: string): PageElement; querySelectorAll(selector: string): { length: number } };
+  Chart: { getChart(id: string): { data: { labels: string[]; datasets: Array<{ data: number[] }> } } };
+  sessionStorage: { getItem(key: string): string | null };
+}
 
 describe('cost dashboard in headless Chromium', () => {
   let browser: Browser;
@@ -33,7 +54,9 @@ describe('cost dashboard in headless Chromium', () => {
         categories.map((category, index) => ({ tokens: (daysAgo + 1) * (index + 1) * 1_000_000, category })),
       );
     }
-    await recordUsage(ledger, new Date(now - 60_000), [{ tokens: 4_000_000, category: 'billing', purpose: 'migration' }], { modelId: LARGE_MODEL_ID });
+    await recordUsage(ledger, new Date(now - 60_000), [{ tokens: 4_000_000, category: 'billing', purpose: 'migration' }], {
+      modelId: LARGE_MODEL_ID,
+    });
     for (const budget of [
       { name: 'monthly total', period: 'monthly', limitUsd: '25', thresholdsPercent: [50, 80, 100] },
       { name: 'billing daily', period: 'daily', limitUsd: '0.05', category: 'billing' },
@@ -67,11 +90,11 @@ describe('cost dashboard in headless Chromium', () => {
     const report = (await t.app.request('GET', `/api/v1/cost/report?start=${start}&end=${end}&timeZone=${BROWSER_TIME_ZONE}`)).body;
     const budgets = (await t.app.request('GET', '/api/v1/cost/budgets')).body;
     const drawn = await page.evaluate(() => {
-      // Runs in the page; the test's TypeScript has no DOM types.
-      const page = globalThis as any;
+      // Runs in the page; the test's TypeScript has no DOM types, so it names what it reads.
+      const page = globalThis as unknown as PageGlobals;
       const document = page.document;
       const chart = (id: string) => page.Chart.getChart(id);
-      const data = (id: string) => ({ labels: chart(id).data.labels, values: chart(id).data.datasets.map((set: any) => set.data) });
+      const data = (id: string) => ({ labels: chart(id).data.labels, values: chart(id).data.datasets.map((set) => set.data) });
       const inked = (id: string) => {
         const canvas = document.getElementById(id);
         const pixels: Uint8ClampedArray = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -135,7 +158,7 @@ describe('cost dashboard in headless Chromium', () => {
     await page.fill('#api-key', 'not-a-key');
     await page.click('#key-form button[type="submit"]');
     await page.waitForSelector('#login-error:has-text("refused")');
-    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('embedding-service.api-key'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.getItem('embedding-service.api-key'))).toBeNull();
     await context.close();
   });
 });

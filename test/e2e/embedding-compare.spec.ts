@@ -3,29 +3,53 @@ import { cosineSimilarity, DimensionMismatchError, EmptyVectorError } from '../.
 import { featureHashingVector } from '../../src/embeddings/providers/feature-hashing';
 import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
+import type { DriftCheckDto } from '../../src/compare/dto/drift.dto';
 
 type Text = { question: string; answer: string };
 
 /** Planted near-duplicates under the fake's feature-hashing vectors (cosines computed from the texts). */
 const PLANTED: Record<string, Text> = {
-  invoice: { question: 'How do I export my invoices as a PDF file?', answer: 'Open Billing, choose Invoices, select the months you need and press Export; the PDF arrives by email within a few minutes.' },
+  invoice: {
+    question: 'How do I export my invoices as a PDF file?',
+    answer: 'Open Billing, choose Invoices, select the months you need and press Export; the PDF arrives by email within a few minutes.',
+  },
   // Same words, other case and punctuation: cosine 1.
-  invoiceCopy: { question: 'how do I export my invoices as a pdf file', answer: 'Open billing, choose invoices, select the months you need and press export. The PDF arrives by email within a few minutes!' },
+  invoiceCopy: {
+    question: 'how do I export my invoices as a pdf file',
+    answer: 'Open billing, choose invoices, select the months you need and press export. The PDF arrives by email within a few minutes!',
+  },
   // One word changed: 0.9695 to both above.
-  invoiceReworded: { question: 'How do I export my invoices as a PDF file?', answer: 'Open Billing, choose Invoices, select the months you want and press Export; the PDF arrives by email within a few minutes.' },
-  seats: { question: 'Can I add more seats to my team plan in the middle of a billing cycle?', answer: 'Yes: new seats are charged pro rata for the rest of the cycle and appear on your next invoice.' },
+  invoiceReworded: {
+    question: 'How do I export my invoices as a PDF file?',
+    answer: 'Open Billing, choose Invoices, select the months you want and press Export; the PDF arrives by email within a few minutes.',
+  },
+  seats: {
+    question: 'Can I add more seats to my team plan in the middle of a billing cycle?',
+    answer: 'Yes: new seats are charged pro rata for the rest of the cycle and appear on your next invoice.',
+  },
   // 0.9735 to `seats`.
-  seatsReworded: { question: 'Can I add more seats to my team plan in the middle of a billing cycle?', answer: 'Yes: new seats are billed pro rata for the rest of the cycle and appear on your next invoice.' },
-  vpn: { question: 'Why does the desktop app not connect through my company VPN?', answer: 'The app needs outbound access on port 443 to our servers; ask your administrator to allow that host in the VPN settings.' },
+  seatsReworded: {
+    question: 'Can I add more seats to my team plan in the middle of a billing cycle?',
+    answer: 'Yes: new seats are billed pro rata for the rest of the cycle and appear on your next invoice.',
+  },
+  vpn: {
+    question: 'Why does the desktop app not connect through my company VPN?',
+    answer: 'The app needs outbound access on port 443 to our servers; ask your administrator to allow that host in the VPN settings.',
+  },
   // A near miss: 0.9420 to `vpn`, below the 0.95 threshold.
-  vpnNearMiss: { question: 'Why does the mobile app not connect through my company VPN?', answer: 'The app needs outbound access on port 443 to our servers; ask your administrator to allow that domain in the VPN settings.' },
+  vpnNearMiss: {
+    question: 'Why does the mobile app not connect through my company VPN?',
+    answer: 'The app needs outbound access on port 443 to our servers; ask your administrator to allow that domain in the VPN settings.',
+  },
   // 0.74 to the invoice group.
-  csv: { question: 'How do I export my invoices as a CSV file?', answer: 'Open Billing, choose Invoices, select the months you need and press Export as CSV; the file downloads at once.' },
+  csv: {
+    question: 'How do I export my invoices as a CSV file?',
+    answer: 'Open Billing, choose Invoices, select the months you need and press Export as CSV; the file downloads at once.',
+  },
   password: { question: 'How do I change my password?', answer: 'Go to Settings, then Security, and choose Change password.' },
 };
 
 describe('embedding comparison tools', () => {
-
   const t = useTestApp();
 
   /** Creates pairs of one category and waits until all are embedded; returns their ids by name. */
@@ -83,7 +107,14 @@ describe('embedding comparison tools', () => {
     const ids = await createEmbedded(PLANTED, 'planted');
     const response = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', cluster: true } });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ mode: 'in-request', model: 'text-embedding-3-small', threshold: 0.95, vectors: 9, totalPairs: 4, truncated: false });
+    expect(response.body).toMatchObject({
+      mode: 'in-request',
+      model: 'text-embedding-3-small',
+      threshold: 0.95,
+      vectors: 9,
+      totalPairs: 4,
+      truncated: false,
+    });
 
     const ordered = (x: string, y: string) => (x < y ? [x, y] : [y, x]);
     const expected = [
@@ -99,7 +130,12 @@ describe('embedding comparison tools', () => {
       [expected[1][0], expected[1][1], expect.closeTo(0.9735, 4)],
     ]);
     // The two 0.9695 pairs tie; ties are ordered by ids.
-    expect(found.slice(2).map((p: unknown[]) => p.slice(0, 2)).sort()).toEqual([expected[2].slice(0, 2), expected[3].slice(0, 2)].sort());
+    expect(
+      found
+        .slice(2)
+        .map((p: unknown[]) => p.slice(0, 2))
+        .sort(),
+    ).toEqual([expected[2].slice(0, 2), expected[3].slice(0, 2)].sort());
     for (const pair of found.slice(2)) expect(pair[2]).toBeCloseTo(0.9695, 4);
     const similarities = found.map((p: unknown[]) => p[2] as number);
     expect(similarities).toEqual([...similarities].sort((x, y) => y - x));
@@ -108,27 +144,31 @@ describe('embedding comparison tools', () => {
     for (const name of ['vpn', 'vpnNearMiss', 'csv', 'password']) expect(reported.has(ids[name])).toBe(false);
 
     expect(response.body.totalClusters).toBe(2);
-    expect(response.body.clusters).toEqual([
-      [ids.invoice, ids.invoiceCopy, ids.invoiceReworded].sort(),
-      [ids.seats, ids.seatsReworded].sort(),
-    ]);
+    expect(response.body.clusters).toEqual([[ids.invoice, ids.invoiceCopy, ids.invoiceReworded].sort(), [ids.seats, ids.seatsReworded].sort()]);
 
     // A lower threshold takes in the near miss, and only it.
     const lower = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'planted', threshold: 0.94 } });
     expect(lower.body.totalPairs).toBe(5);
-    expect(lower.body.pairs[4]).toEqual({ idA: ordered(ids.vpn, ids.vpnNearMiss)[0], idB: ordered(ids.vpn, ids.vpnNearMiss)[1], similarity: expect.closeTo(0.942, 3) });
+    expect(lower.body.pairs[4]).toEqual({
+      idA: ordered(ids.vpn, ids.vpnNearMiss)[0],
+      idB: ordered(ids.vpn, ids.vpnNearMiss)[1],
+      similarity: expect.closeTo(0.942, 3),
+    });
   });
 
   it('flags a model changed behind the same name as drifted, and not an unchanged one with call-to-call noise', async () => {
     // Real vectors differ slightly from call to call: noise on the stored vectors and on the fresh ones.
     t.fake.configure({ noise: 1e-4 });
     const texts = Object.fromEntries(
-      Array.from({ length: 30 }, (_, i) => [`p${i}`, { question: `Drift sample question ${i} about topic ${i % 7}?`, answer: `Answer ${i}: see section ${i % 5}.` }]),
+      Array.from({ length: 30 }, (_, i) => [
+        `p${i}`,
+        { question: `Drift sample question ${i} about topic ${i % 7}?`, answer: `Answer ${i}: see section ${i % 5}.` },
+      ]),
     );
     await createEmbedded(texts, 'drift');
     const ledgerRows = async () => Number((await t.db.query(`SELECT count(*) AS n FROM usage_ledger WHERE purpose = 'drift'`))[0].n);
 
-    const check = async (): Promise<any> => {
+    const check = async () => {
       const started = await t.app.request('POST', '/api/v1/compare/drift', { key: ADMIN_KEY, body: { sampleSize: 20 } });
       expect(started.status).toBe(202);
       expect(started.body).toMatchObject({ status: 'queued', sampleSize: 20, tolerance: 0.999, report: null });
@@ -140,7 +180,13 @@ describe('embedding comparison tools', () => {
 
     const unchanged = await check();
     expect(unchanged.status).toBe('completed');
-    expect(unchanged.report).toMatchObject({ model: 'text-embedding-3-small', requestedSampleSize: 20, sampleSize: 20, belowTolerance: 0, verdict: 'stable' });
+    expect(unchanged.report).toMatchObject({
+      model: 'text-embedding-3-small',
+      requestedSampleSize: 20,
+      sampleSize: 20,
+      belowTolerance: 0,
+      verdict: 'stable',
+    });
     expect(unchanged.report.minSimilarity).toBeGreaterThan(0.9999);
     expect(unchanged.report.minSimilarity).toBeLessThan(1);
     expect(unchanged.report.p5Similarity).toBeGreaterThanOrEqual(unchanged.report.minSimilarity);
@@ -160,6 +206,6 @@ describe('embedding comparison tools', () => {
     }
 
     const history = await t.app.request('GET', '/api/v1/compare/drift?limit=10');
-    expect(history.body.items.map((item: any) => item.report.verdict)).toEqual(['drifted', 'stable']);
+    expect(history.body.items.map((item: DriftCheckDto) => item.report?.verdict)).toEqual(['drifted', 'stable']);
   });
 });

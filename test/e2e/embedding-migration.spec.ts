@@ -83,10 +83,22 @@ describe('embedding model migration', () => {
     }
     const expected = [...ids.slice(100), ...bare].sort();
     expect(found.map((p) => p.qaPairId)).toEqual(expected);
-    expect(found.filter((p) => p.staleTarget).map((p) => p.qaPairId).sort()).toEqual([...stale].sort());
-    expect(found.filter((p) => !p.onSource).map((p) => p.qaPairId).sort()).toEqual([...bare].sort());
+    expect(
+      found
+        .filter((p) => p.staleTarget)
+        .map((p) => p.qaPairId)
+        .sort(),
+    ).toEqual([...stale].sort());
+    expect(
+      found
+        .filter((p) => !p.onSource)
+        .map((p) => p.qaPairId)
+        .sort(),
+    ).toEqual([...bare].sort());
 
-    const texts: Array<{ question: string; answer: string }> = await t.db.query(`SELECT question, answer FROM qa_pairs WHERE id = ANY($1::uuid[])`, [expected]);
+    const texts: Array<{ question: string; answer: string }> = await t.db.query(`SELECT question, answer FROM qa_pairs WHERE id = ANY($1::uuid[])`, [
+      expected,
+    ]);
     const tokens = texts.reduce((sum, t) => sum + countTokens(embeddingText(t.question, t.answer)), 0);
     const estimate = await migrations.estimate(SMALL, ADA);
     expect(estimate).toMatchObject({ pairs: expected.length, tokens, pairsWithStoredTokenCounts: expected.length - bare.length });

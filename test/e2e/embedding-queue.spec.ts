@@ -171,8 +171,20 @@ describe('EmbeddingQueue', () => {
     await queue.bull.empty();
     const hashes = await t.db.query(`SELECT id, content_hash FROM qa_pairs WHERE id = ANY($1::uuid[])`, [[low.id, high.id]]);
     const hashOf = (id: string) => hashes.find((row: { id: string }) => row.id === id).content_hash;
-    await queue.enqueue({ qaPairId: low.id, model: 'text-embedding-3-small', contentHash: hashOf(low.id), purpose: 'migration', priority: PRIORITY.migration });
-    await queue.enqueue({ qaPairId: high.id, model: 'text-embedding-3-small', contentHash: hashOf(high.id), purpose: 'ingest', priority: PRIORITY.live });
+    await queue.enqueue({
+      qaPairId: low.id,
+      model: 'text-embedding-3-small',
+      contentHash: hashOf(low.id),
+      purpose: 'migration',
+      priority: PRIORITY.migration,
+    });
+    await queue.enqueue({
+      qaPairId: high.id,
+      model: 'text-embedding-3-small',
+      contentHash: hashOf(high.id),
+      purpose: 'ingest',
+      priority: PRIORITY.live,
+    });
     const order = [(await queue.processNext())?.jobId, (await queue.processNext())?.jobId];
     expect(order).toEqual([high.jobId, low.jobId]);
   });

@@ -90,7 +90,17 @@ describe('HTTP edge: authentication before bodies, health, text encoding, Bull B
     const cases: Array<[string, string, unknown, RegExp]> = [
       ['POST', '/api/v1/qa-pairs', { question: 'bad \ud800 text', answer: 'a' }, /^question: .*surrogate/],
       ['POST', '/api/v1/qa-pairs', { question: 'q', answer: 'trailing \udc00' }, /^answer: .*surrogate/],
-      ['POST', '/api/v1/qa-pairs/bulk', { items: [{ question: 'q', answer: 'a' }, { question: 'q', answer: 'a', category: '\udfff' }] }, /items\.1\.category: .*surrogate/],
+      [
+        'POST',
+        '/api/v1/qa-pairs/bulk',
+        {
+          items: [
+            { question: 'q', answer: 'a' },
+            { question: 'q', answer: 'a', category: '\udfff' },
+          ],
+        },
+        /items\.1\.category: .*surrogate/,
+      ],
       ['POST', '/api/v1/search', { query: 'find \ud83d this' }, /^query: .*surrogate/],
       ['POST', '/api/v1/search', { query: 'nul \u0000 byte' }, /^query: must not contain NUL/],
     ];

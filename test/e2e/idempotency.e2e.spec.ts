@@ -131,13 +131,19 @@ describe('Idempotency-Key on creates', () => {
     await t.db.query(`ALTER TABLE dead_letters RENAME TO dead_letters_away`);
     let first;
     try {
-      first = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items: items(20, 'after-commit') }, headers: { 'idempotency-key': 'after-commit-1' } });
+      first = await t.app.request('POST', '/api/v1/qa-pairs/bulk', {
+        body: { items: items(20, 'after-commit') },
+        headers: { 'idempotency-key': 'after-commit-1' },
+      });
     } finally {
       await t.db.query(`ALTER TABLE dead_letters_away RENAME TO dead_letters`);
     }
     expect(first.status).toBe(201);
     expect(first.body.items.every((item: { embedding: { state: string } }) => item.embedding.state === 'pending')).toBe(true);
-    const retry = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items: items(20, 'after-commit') }, headers: { 'idempotency-key': 'after-commit-1' } });
+    const retry = await t.app.request('POST', '/api/v1/qa-pairs/bulk', {
+      body: { items: items(20, 'after-commit') },
+      headers: { 'idempotency-key': 'after-commit-1' },
+    });
     expect(retry.status).toBe(201);
     expect(retry.body.items.map((i: { id: string }) => i.id)).toEqual(first.body.items.map((i: { id: string }) => i.id));
     expect(await rowsTagged('after-commit')).toBe(20);
@@ -183,7 +189,9 @@ describe('Idempotency-Key across a PostgreSQL restart (private server)', () => {
     })();
     let answer;
     for (let attempt = 0; attempt < 200; attempt++) {
-      answer = await app.request('POST', '/api/v1/qa-pairs/bulk', { body, headers }).catch(() => ({ status: 0, body: undefined, headers: new Headers() }));
+      answer = await app
+        .request('POST', '/api/v1/qa-pairs/bulk', { body, headers })
+        .catch(() => ({ status: 0, body: undefined, headers: new Headers() }));
       statuses.push(answer.status);
       if (answer.status === 201) break;
       expect(answer.status === 0 || answer.status === 503).toBe(true);

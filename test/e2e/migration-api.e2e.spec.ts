@@ -2,6 +2,7 @@ import { EmbeddingQueue } from '../../src/queue/embedding-queue.service';
 import { ingestPairs, migrationPairs, startMigration, untilState } from '../support/migration-test-helpers';
 import { ADMIN_KEY, USER_KEY, waitFor } from '../support/test-app';
 import { countRows, useTestApp } from '../support/test-context';
+import type { MigrationEventDto } from '../../src/model-migration/dto/migration.dto';
 
 const SMALL = 'text-embedding-3-small';
 const ADA = 'text-embedding-ada-002';
@@ -103,12 +104,16 @@ describe('migrations API', () => {
     expect(await queuedFor(ADA, ['waiting'])).toBe(0);
     // What workers held at the pause finishes, then nothing more is embedded.
     let last = -1;
-    await waitFor(async () => {
-      const now = await adaEmbeddings();
-      const stable = now === last;
-      last = now;
-      return stable;
-    }, 20_000, 1_000);
+    await waitFor(
+      async () => {
+        const now = await adaEmbeddings();
+        const stable = now === last;
+        last = now;
+        return stable;
+      },
+      20_000,
+      1_000,
+    );
     expect(last).toBeLessThan(PAIRS);
 
     // Paused, edits are still embedded for both models.
@@ -198,7 +203,7 @@ describe('migrations API', () => {
   });
 
   /** Reads a server-sent event stream to its end. */
-  async function readEvents(path: string): Promise<any[]> {
+  async function readEvents(path: string): Promise<MigrationEventDto[]> {
     const response = await fetch(t.app.baseUrl + path, { headers: { 'x-api-key': USER_KEY } });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
     const text = await response.text();

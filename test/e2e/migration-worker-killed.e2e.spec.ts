@@ -33,12 +33,15 @@ describe('migration with its worker SIGKILLed mid-way', () => {
     await waitFor(async () => (await embeddedUnder(t.db, ADA)) >= PAIRS / 5, 60_000, 50);
 
     // Kill while batches wait at the provider (taken from the queue, not yet answered) and no
-    // answered batch is between its ledger write and its upsert: a kill there would pay for that
-    // batch twice, its vectors dying with the process (the batch processor's at-least-once window).
+    // answered batch is between its upsert and its confirmation.
     t.fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
     const paidFor = () =>
-      countRows(t.db, `SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id
-                       JOIN provider_calls c ON c.id = l.call_id AND c.status = 'confirmed' WHERE m.name = $1`, [ADA]);
+      countRows(
+        t.db,
+        `SELECT count(*) AS n FROM usage_ledger l JOIN embedding_models m ON m.id = l.model_id
+                       JOIN provider_calls c ON c.id = l.call_id AND c.status = 'confirmed' WHERE m.name = $1`,
+        [ADA],
+      );
     await waitFor(async () => t.fake.stats().inFlight > 0 && (await paidFor()) === (await embeddedUnder(t.db, ADA)), 30_000, 5);
     await firstWorker.kill();
     expect(await embeddedUnder(t.db, ADA)).toBeLessThan(PAIRS);
@@ -59,9 +62,18 @@ describe('migration with its worker SIGKILLed mid-way', () => {
       [ADA],
     );
     expect({ pairs: Number(ledger.pairs), rows: Number(ledger.rows) }).toEqual({ pairs: PAIRS, rows: PAIRS });
-    // The provider answered each pair once; the killed worker's requests were billed but never delivered (abandoned).
-    const billed = t.fake.stats();
-    expect((billed.byModel[ADA]?.inputs ?? 0) - billed.abandoned.inputs).toBe(PAIRS);
+    // Only the calls in flight at the kill were bought again: billed, their answers lost with the
+    // worker (abandoned, or delivered to a process about to die), they stay unconfirmed spend.
+    const billed = t.fake.stats().byModel[ADA]?.inputs ?? 0;
+    const inFlightAtKill = await countRows(
+      t.db,
+      `SELECT COALESCE(sum(c.inputs), 0) FROM provider_calls c JOIN embedding_models m ON m.id = c.model_id
+       WHERE m.name = $1 AND c.status = 'unconfirmed'`,
+      [ADA],
+    );
+    expect(inFlightAtKill).toBeGreaterThan(0);
+    expect(billed - PAIRS).toBeGreaterThanOrEqual(t.fake.stats().abandoned.inputs);
+    expect(billed - PAIRS).toBeLessThanOrEqual(inFlightAtKill);
     const [current] = await t.db.query(
       `SELECT count(*) AS n FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
        JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`,

@@ -24,7 +24,13 @@ describe('zero-downtime migration: a client searching throughout', () => {
       for (let i = 0; !stop; i++) {
         const query = QUERIES[i % QUERIES.length];
         const response = await search(query);
-        seen.push({ query, status: response.status, model: response.body?.model, ids: response.body?.results && idsOf(response.body), hits: response.body?.results?.length });
+        seen.push({
+          query,
+          status: response.status,
+          model: response.body?.model,
+          ids: response.body?.results && idsOf(response.body),
+          hits: response.body?.results?.length,
+        });
       }
     })();
 

@@ -53,22 +53,35 @@ describe('near-duplicates at ingestion and in background scans', () => {
       return response.body.total > 0 ? response.body : null;
     });
     expect(detected.items).toEqual([
-      { idA: [original, duplicate].sort()[0], idB: [original, duplicate].sort()[1], similarity: expect.closeTo(1, 5), detectedAt: expect.any(String) },
+      {
+        idA: [original, duplicate].sort()[0],
+        idB: [original, duplicate].sort()[1],
+        similarity: expect.closeTo(1, 5),
+        detectedAt: expect.any(String),
+      },
     ]);
 
     // Once either pair changes, the recorded pair no longer counts, before and after the new embedding.
-    const changed = await t.app.request('PATCH', `/api/v1/qa-pairs/${duplicate}`, { body: { answer: 'Invoices are exported from the Billing page as CSV files.' } });
+    const changed = await t.app.request('PATCH', `/api/v1/qa-pairs/${duplicate}`, {
+      body: { answer: 'Invoices are exported from the Billing page as CSV files.' },
+    });
     expect(changed.status).toBe(200);
     expect((await t.app.request('GET', `/api/v1/compare/near-duplicates/detected?qaPairId=${duplicate}`)).body.total).toBe(0);
     await waitFor(async () => (await t.app.request('GET', `/api/v1/qa-pairs/${duplicate}`)).body.embedding.state === 'embedded');
-    await waitFor(async () => Number((await t.db.query(`SELECT count(*) AS n FROM near_duplicates WHERE qa_pair_b = $1 OR qa_pair_a = $1`, [duplicate]))[0].n) === 0);
+    await waitFor(
+      async () =>
+        Number((await t.db.query(`SELECT count(*) AS n FROM near_duplicates WHERE qa_pair_b = $1 OR qa_pair_a = $1`, [duplicate]))[0].n) === 0,
+    );
   });
 
   it('checks a bulk import in batches and records each planted duplicate', async () => {
     const random = new SeededRandom(11);
     const texts = Array.from({ length: BASE_TEXTS }, () => randomText(random));
     const plan: Array<[number, number]> = [[0, 2], ...Array.from({ length: 8 }, (_, i): [number, number] => [i + 1, 1])];
-    const items = [...texts, ...plan.flatMap(([i, n]) => Array.from({ length: n }, () => copyOf(texts[i])))].map((text) => ({ ...text, category: 'bulk' }));
+    const items = [...texts, ...plan.flatMap(([i, n]) => Array.from({ length: n }, () => copyOf(texts[i])))].map((text) => ({
+      ...text,
+      category: 'bulk',
+    }));
     const created = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });
     expect(created.status).toBe(201);
     const ids: string[] = created.body.items.map((item: { id: string }) => item.id);
@@ -99,7 +112,11 @@ describe('near-duplicates at ingestion and in background scans', () => {
     expect((await t.app.request('GET', '/api/v1/compare/near-duplicates/scans')).body.total).toBe(0);
     const started = await t.app.request('POST', '/api/v1/compare/near-duplicates', { body: { category: 'bulk', cluster: true }, key: ADMIN_KEY });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ mode: 'background', vectors: 110, scan: { status: 'queued', progress: 0, threshold: 0.95, category: 'bulk', limit: 100_000 } });
+    expect(started.body).toMatchObject({
+      mode: 'background',
+      vectors: 110,
+      scan: { status: 'queued', progress: 0, threshold: 0.95, category: 'bulk', limit: 100_000 },
+    });
     const id = started.body.scan.id;
 
     const seen: Array<{ status: string; progress: number }> = [];
@@ -108,7 +125,13 @@ describe('near-duplicates at ingestion and in background scans', () => {
       seen.push({ status: polled.status, progress: polled.progress });
       return polled.status === 'completed' ? polled : null;
     });
-    expect(scan).toMatchObject({ progress: 1, phase: 'done', attempt: 1, error: null, summary: { vectors: 110, pairs: 11, clusters: 9, truncated: false } });
+    expect(scan).toMatchObject({
+      progress: 1,
+      phase: 'done',
+      attempt: 1,
+      error: null,
+      summary: { vectors: 110, pairs: 11, clusters: 9, truncated: false },
+    });
     const progress = seen.map((s) => s.progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
 
@@ -190,9 +213,14 @@ describe('near-duplicates at ingestion and in background scans', () => {
     const lostJob = await runs.create('near_duplicate_scan', 1, { threshold: 0.95, limit: 100, category: 'bulk' }, 'api');
     await t.db.query(`UPDATE compare_runs SET heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [lostJob.id]);
     const lostWorker = await runs.create('near_duplicate_scan', 1, { threshold: 0.95, limit: 100, category: 'bulk' }, 'api');
-    await t.db.query(`UPDATE compare_runs SET status = 'running', progress = 0.3, heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [lostWorker.id]);
+    await t.db.query(`UPDATE compare_runs SET status = 'running', progress = 0.3, heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [
+      lostWorker.id,
+    ]);
 
-    for (const [run, cause] of [[lostJob, /Redis lost it/], [lostWorker, /stopped reporting progress/]] as const) {
+    for (const [run, cause] of [
+      [lostJob, /Redis lost it/],
+      [lostWorker, /stopped reporting progress/],
+    ] as const) {
       const shown = await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}`);
       expect(shown.body).toMatchObject({ status: 'interrupted', error: expect.stringMatching(cause) });
       expect((await t.app.request('GET', `/api/v1/compare/near-duplicates/scans/${run.id}/pairs`)).status).toBe(409);

@@ -6,15 +6,66 @@ import { useTestApp } from '../support/test-context';
  * wrong types, bad ids, huge strings and out-of-range numbers. Whatever comes back, it is
  * never a 5xx. Endpoints added later are covered without touching this file.
  */
-type Schema = { type?: string; $ref?: string; properties?: Record<string, Schema>; items?: Schema; required?: string[]; enum?: unknown[]; format?: string; example?: unknown; allOf?: Schema[]; oneOf?: Schema[]; anyOf?: Schema[] };
+type Schema = {
+  type?: string;
+  $ref?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  required?: string[];
+  enum?: unknown[];
+  format?: string;
+  example?: unknown;
+  allOf?: Schema[];
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+};
 type Parameter = { name: string; in: 'path' | 'query' | 'header'; required?: boolean; schema?: Schema };
 type Operation = { parameters?: Parameter[]; requestBody?: { content?: Record<string, { schema?: Schema }> }; security?: unknown[] };
 type Document = { paths: Record<string, Record<string, Operation>>; components?: { schemas?: Record<string, Schema> } };
 
 const HUGE = 'x'.repeat(1_000_000);
-const BAD_PATH_VALUES = ['not-a-uuid', '00000000-0000-0000-0000-000000000000', '%E0%A4%A', "1'; DROP TABLE qa_pairs; --", 'é'.repeat(300), '9'.repeat(400)];
-const BAD_VALUES: unknown[] = [null, true, -1, 0, 1e308, -1e308, 2 ** 53 + 1, 1.5, '', ' ', '-1', 'NaN', '\u0000', 'x'.repeat(10_000), HUGE, [], [1, 'a', null], {}, { $gt: '' }];
-const BAD_QUERY_VALUES = ['-1', '0', '1e309', '99999999999999999999', 'abc', '', '%00', 'true', 'x'.repeat(5000), '2026-13-45', '9999-99-99T99:99:99Z'];
+const BAD_PATH_VALUES = [
+  'not-a-uuid',
+  '00000000-0000-0000-0000-000000000000',
+  '%E0%A4%A',
+  "1'; DROP TABLE qa_pairs; --",
+  'é'.repeat(300),
+  '9'.repeat(400),
+];
+const BAD_VALUES: unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  1.5,
+  '',
+  ' ',
+  '-1',
+  'NaN',
+  '\u0000',
+  'x'.repeat(10_000),
+  HUGE,
+  [],
+  [1, 'a', null],
+  {},
+  { $gt: '' },
+];
+const BAD_QUERY_VALUES = [
+  '-1',
+  '0',
+  '1e309',
+  '99999999999999999999',
+  'abc',
+  '',
+  '%00',
+  'true',
+  'x'.repeat(5000),
+  '2026-13-45',
+  '9999-99-99T99:99:99Z',
+];
 
 describe('OpenAPI fuzz: no 5xx, ever', () => {
   const t = useTestApp({ env: { BODY_LIMIT_MB: '16' } });
@@ -30,10 +81,16 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
     if (!schema) return {};
     if (schema.$ref) return resolve(document.components?.schemas?.[schema.$ref.split('/').pop()!]);
     const composite = schema.allOf ?? schema.oneOf ?? schema.anyOf;
-    if (composite) return composite.reduce<Schema>((merged, part) => {
-      const r = resolve(part);
-      return { ...merged, ...r, properties: { ...merged.properties, ...r.properties }, required: [...(merged.required ?? []), ...(r.required ?? [])] };
-    }, {});
+    if (composite)
+      return composite.reduce<Schema>((merged, part) => {
+        const r = resolve(part);
+        return {
+          ...merged,
+          ...r,
+          properties: { ...merged.properties, ...r.properties },
+          required: [...(merged.required ?? []), ...(r.required ?? [])],
+        };
+      }, {});
     return schema;
   };
 
@@ -43,10 +100,19 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
     if (schema.example !== undefined) return schema.example;
     if (schema.enum?.length) return schema.enum[0];
     switch (schema.type) {
-      case 'string': return schema.format === 'uuid' ? '00000000-0000-4000-8000-000000000000' : schema.format === 'date-time' ? new Date().toISOString() : 'sample';
-      case 'integer': case 'number': return 1;
-      case 'boolean': return false;
-      case 'array': return depth > 3 ? [] : [sample(schema.items, depth + 1)];
+      case 'string':
+        return schema.format === 'uuid'
+          ? '00000000-0000-4000-8000-000000000000'
+          : schema.format === 'date-time'
+            ? new Date().toISOString()
+            : 'sample';
+      case 'integer':
+      case 'number':
+        return 1;
+      case 'boolean':
+        return false;
+      case 'array':
+        return depth > 3 ? [] : [sample(schema.items, depth + 1)];
       default: {
         if (depth > 3 || !schema.properties) return {};
         return Object.fromEntries(Object.entries(schema.properties).map(([key, value]) => [key, sample(value, depth + 1)]));
@@ -54,7 +120,11 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
     }
   };
 
-  async function send(method: string, path: string, options: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }) {
+  async function send(
+    method: string,
+    path: string,
+    options: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> },
+  ) {
     requests++;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     const key = options.key === undefined ? ADMIN_KEY : options.key;
@@ -109,10 +179,15 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
       }
 
       for (const param of pathParams) {
-        for (const bad of BAD_PATH_VALUES) record(`${label} path ${param.name}=${bad.slice(0, 20)}`, await send(method, concretePath(path, params, [param.name, bad]), { body: bodySchema.type ? sample(bodySchema) : undefined }));
+        for (const bad of BAD_PATH_VALUES)
+          record(
+            `${label} path ${param.name}=${bad.slice(0, 20)}`,
+            await send(method, concretePath(path, params, [param.name, bad]), { body: bodySchema.type ? sample(bodySchema) : undefined }),
+          );
       }
       for (const param of queryParams) {
-        for (const bad of BAD_QUERY_VALUES) record(`${label} query ${param.name}=${bad.slice(0, 20)}`, await send(method, `${url}?${param.name}=${encodeURIComponent(bad)}`, {}));
+        for (const bad of BAD_QUERY_VALUES)
+          record(`${label} query ${param.name}=${bad.slice(0, 20)}`, await send(method, `${url}?${param.name}=${encodeURIComponent(bad)}`, {}));
       }
       record(`${label} unknown query`, await send(method, `${url}?unknownParam=1&limit=1&limit=2`, {}));
 
@@ -139,7 +214,9 @@ describe('OpenAPI fuzz: no 5xx, ever', () => {
   }, 300_000);
 
   it('refuses a 30 MB body with 413, not by falling over', async () => {
-    const status = await send('post', '/api/v1/qa-pairs/bulk', { rawBody: JSON.stringify({ items: [{ question: 'q', answer: 'a'.repeat(30_000_000) }] }) });
+    const status = await send('post', '/api/v1/qa-pairs/bulk', {
+      rawBody: JSON.stringify({ items: [{ question: 'q', answer: 'a'.repeat(30_000_000) }] }),
+    });
     expect(status).toBe(413);
   });
 });

@@ -32,7 +32,9 @@ describe('operations', () => {
   it('echoes a sane request id and makes one up otherwise', async () => {
     const given = await t.app.request('GET', '/health', { key: null, headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
-    const error = await t.app.request('GET', '/api/v1/qa-pairs/00000000-0000-4000-8000-000000000000', { headers: { 'x-request-id': 'bad id with spaces' } });
+    const error = await t.app.request('GET', '/api/v1/qa-pairs/00000000-0000-4000-8000-000000000000', {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(error.status).toBe(404);
     expect(error.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(error.headers.get('x-request-id')).toBe(error.body.requestId);
@@ -44,11 +46,20 @@ describe('operations', () => {
     expect(models.body.find((m: { name: string }) => m.name === 'text-embedding-3-small')).toMatchObject({ pricePerMillionTokens: '0.020000' });
     const registered = await t.app.request('POST', '/api/v1/models', {
       key: ADMIN_KEY,
-      body: { name: 'text-embedding-3-large-1024', apiModel: 'text-embedding-3-large', dimensions: 1024, requestDimensions: true, pricePerMillionTokens: '0.13' },
+      body: {
+        name: 'text-embedding-3-large-1024',
+        apiModel: 'text-embedding-3-large',
+        dimensions: 1024,
+        requestDimensions: true,
+        pricePerMillionTokens: '0.13',
+      },
     });
     expect(registered.status).toBe(201);
     expect(registered.body).toMatchObject({ name: 'text-embedding-3-large-1024', dimensions: 1024, active: false });
-    const again = await t.app.request('POST', '/api/v1/models', { key: ADMIN_KEY, body: { name: 'text-embedding-3-large-1024', apiModel: 'x', dimensions: 10, pricePerMillionTokens: '1' } });
+    const again = await t.app.request('POST', '/api/v1/models', {
+      key: ADMIN_KEY,
+      body: { name: 'text-embedding-3-large-1024', apiModel: 'x', dimensions: 10, pricePerMillionTokens: '1' },
+    });
     expect(again.status).toBe(409);
     expect((await t.app.request('POST', '/api/v1/models', { key: USER_KEY, body: {} })).status).toBe(403);
   });

@@ -4,7 +4,9 @@ describe('QA pair updates under concurrency, and conditional updates', () => {
   const t = useTestApp({ env: { ROLE: 'api' } });
 
   const create = async () => {
-    const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Original question?', answer: 'Original answer.', category: 'c0' } });
+    const created = await t.app.request('POST', '/api/v1/qa-pairs', {
+      body: { question: 'Original question?', answer: 'Original answer.', category: 'c0' },
+    });
     expect(created.status).toBe(201);
     return created;
   };
@@ -60,7 +62,9 @@ describe('QA pair updates under concurrency, and conditional updates', () => {
     expect(row).toEqual({ answer: 'First writer.', category: 'c0' });
 
     expect((await t.app.request('DELETE', url, { headers: { 'if-match': etag } })).status).toBe(412);
-    expect((await t.app.request('PATCH', url, { body: { category: 'x' }, headers: { 'if-match': `"1", ${first.headers.get('etag')}` } })).status).toBe(200);
+    expect(
+      (await t.app.request('PATCH', url, { body: { category: 'x' }, headers: { 'if-match': `"1", ${first.headers.get('etag')}` } })).status,
+    ).toBe(200);
     expect((await t.app.request('PATCH', url, { body: { category: 'y' }, headers: { 'if-match': '*' } })).status).toBe(200);
     const current = (await t.app.request('GET', url)).headers.get('etag')!;
     // This API gives strong tags only; a weak one is refused as malformed.
@@ -73,7 +77,9 @@ describe('QA pair updates under concurrency, and conditional updates', () => {
     const { body: pair, headers } = await create();
     const etag = headers.get('etag')!;
     const results = await Promise.all(
-      ['a', 'b'].map((who) => t.app.request('PATCH', `/api/v1/qa-pairs/${pair.id}`, { body: { question: `Writer ${who}?` }, headers: { 'if-match': etag } })),
+      ['a', 'b'].map((who) =>
+        t.app.request('PATCH', `/api/v1/qa-pairs/${pair.id}`, { body: { question: `Writer ${who}?` }, headers: { 'if-match': etag } }),
+      ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 412]);
   });

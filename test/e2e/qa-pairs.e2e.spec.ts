@@ -26,7 +26,9 @@ describe('QA pairs, embeddings and search through the OpenAI SDK and the fake pr
     expect(await ledgerRows('search')).toBe(1);
 
     const ingestRows = await ledgerRows('ingest');
-    const unchanged = await t.app.request('PATCH', `/api/v1/qa-pairs/${id}`, { body: { question: 'How long are invoices kept?', category: 'finance' } });
+    const unchanged = await t.app.request('PATCH', `/api/v1/qa-pairs/${id}`, {
+      body: { question: 'How long are invoices kept?', category: 'finance' },
+    });
     expect(unchanged.status).toBe(200);
     // A category change bumps the version (the ETag) but spends nothing: the content is unchanged.
     expect(unchanged.body).toMatchObject({ version: 2, category: 'finance', embedding: { state: 'embedded' } });

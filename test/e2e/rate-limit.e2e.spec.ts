@@ -9,7 +9,6 @@ const BUDGET_TOKENS_PER_WINDOW = 3_880;
 
 /** A tokens-per-window limit on the provider: the workers pace themselves to it instead of collecting 429s. */
 describe('an ingest under the provider tokens-per-minute limit', () => {
-
   const t = useTestApp({
     env: {
       RATE_LIMIT_TPM: String(BUDGET_TOKENS_PER_WINDOW),

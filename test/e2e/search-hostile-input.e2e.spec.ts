@@ -38,7 +38,8 @@ describe('search with hostile queries', () => {
   it.each(['lexical', 'hybrid', 'vector'])('answers every hostile query in %s mode with a 200 or a 400 naming the query', async (mode) => {
     for (const query of queries) {
       const answer = await search({ query, mode });
-      if (answer.status === 400) expect({ query, details: answer.body.details }).toMatchObject({ query, details: [expect.objectContaining({ field: 'query' })] });
+      if (answer.status === 400)
+        expect({ query, details: answer.body.details }).toMatchObject({ query, details: [expect.objectContaining({ field: 'query' })] });
       else expect({ query: query.slice(0, 40), status: answer.status }).toEqual({ query: query.slice(0, 40), status: 200 });
     }
   });
@@ -63,7 +64,11 @@ describe('search with hostile queries', () => {
       [{ query: ['a', 'b'] }, 'query'],
     ] as const) {
       const answer = await search(body);
-      expect({ body, status: answer.status, fields: answer.body.details?.map((d: { field: string }) => d.field) }).toEqual({ body, status: 400, fields: expect.arrayContaining([field]) });
+      expect({ body, status: answer.status, fields: answer.body.details?.map((d: { field: string }) => d.field) }).toEqual({
+        body,
+        status: 400,
+        fields: expect.arrayContaining([field]),
+      });
     }
   });
 });

@@ -107,7 +107,9 @@ describe('search modes, the query-embedding cache and degraded mode', () => {
   });
 
   it('answers from the lexical index when the provider refuses our API key', async () => {
-    t.fake.configure({ fail: { next: 1, status: 401, code: 'invalid_api_key', type: 'invalid_request_error', message: 'Incorrect API key provided: sk-***' } });
+    t.fake.configure({
+      fail: { next: 1, status: 401, code: 'invalid_api_key', type: 'invalid_request_error', message: 'Incorrect API key provided: sk-***' },
+    });
     const degraded = await search({ query: 'Are invoices archived for ten years?' });
     expect(degraded.status).toBe(200);
     expect(degraded.body).toMatchObject({ mode: 'lexical', degradedReason: 'credentials_rejected' });

@@ -22,11 +22,14 @@ describe('a batch failing with 500 because of one input', () => {
 
   const t = useTestApp({ env: () => ({ ROLE: 'api', OPENAI_BASE_URL: proxy.baseURL }) });
 
+  const ingestJobs = (rows: Array<{ id: string; content_hash: string }>): EmbeddingJobData[] =>
+    rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
+
   it('is halved until the culprit fails alone; its neighbours are embedded, the failed calls billed nothing', async () => {
     const items = Array.from({ length: 8 }, (_, i) => ({ question: `Bisect ${i}?`, answer: i === 3 ? `Contains ${POISON}.` : `Plain answer ${i}.` }));
     expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     const rows: Array<{ id: string; content_hash: string }> = await t.db.query(`SELECT id, content_hash FROM qa_pairs ORDER BY question`);
-    const jobs: EmbeddingJobData[] = rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
+    const jobs = ingestJobs(rows);
     proxy.received = 0;
 
     const results = await t.app.get(BatchEmbedder).process(MODEL, jobs);
@@ -48,7 +51,7 @@ describe('a batch failing with 500 because of one input', () => {
     const items = Array.from({ length: 64 }, (_, i) => ({ question: `Outage ${i}?`, answer: `Answer ${i}.` }));
     expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     const rows: Array<{ id: string; content_hash: string }> = await t.db.query(`SELECT id, content_hash FROM qa_pairs`);
-    const jobs: EmbeddingJobData[] = rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
+    const jobs = ingestJobs(rows);
     t.fake.configure({ errors: { rate: 1, status: 500 } });
     proxy.received = 0;
 

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { APIError } from 'openai';
-import { CircuitBreaker, ProviderGuard, type ProviderGuardOptions, ProviderUnavailableError, RateBudget, type RateBudgetOptions } from '../../src/circuit-breaker';
+import {
+  CircuitBreaker,
+  ProviderGuard,
+  type ProviderGuardOptions,
+  ProviderUnavailableError,
+  RateBudget,
+  type RateBudgetOptions,
+} from '../../src/circuit-breaker';
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
 import { TEST_REDIS_URL } from '../support/test-env';
 

@@ -49,7 +49,9 @@ describe('stopping a worker that holds jobs for an open breaker', () => {
 
   it('postpones the held jobs under their alternate ids, and a new worker embeds everything once released', async () => {
     const first = await start();
-    expect((await first.request('POST', '/api/v1/circuit-breakers/openai/force-open', { key: ADMIN_KEY, body: { reason: 'drill' } })).status).toBe(200);
+    expect((await first.request('POST', '/api/v1/circuit-breakers/openai/force-open', { key: ADMIN_KEY, body: { reason: 'drill' } })).status).toBe(
+      200,
+    );
     const items = Array.from({ length: PAIRS }, (_, i) => ({ question: `Held question ${i}?`, answer: `Held answer ${i}.` }));
     expect((await first.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     await waitFor(async () => first.get(ProviderGates).held() === CONCURRENCY);

@@ -80,7 +80,10 @@ describe('budget hard cap', () => {
     const windowIds = pairs.map((pair) => embeddingJobId(pair.id, model.name, pair.contentHash));
     expect((await jobs.dropLost('capped-migration', windowIds)).sort()).toEqual([...windowIds].sort());
     // The job-status API finds it under the id enqueueing returned.
-    expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(windowIds[0])}`)).body).toMatchObject({ state: 'delayed', qaPairId: pairs[0].id });
+    expect((await t.app.request('GET', `/api/v1/jobs/${encodeURIComponent(windowIds[0])}`)).body).toMatchObject({
+      state: 'delayed',
+      qaPairId: pairs[0].id,
+    });
 
     expect(await jobs.withdraw('capped-migration')).toBe(10);
     expect(await queue.bull.getDelayedCount()).toBe(0);

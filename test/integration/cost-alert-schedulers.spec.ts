@@ -53,7 +53,9 @@ describe('cost alerts with three scheduler processes and a webhook', () => {
   it('fires, stores and delivers each alert exactly once', async () => {
     await overspend('triple', 2, [50, 80, 100]);
 
-    await waitFor(async () => (await alertsOf('triple')).filter((row: { webhook_status: string }) => row.webhook_status === 'delivered').length === 3);
+    await waitFor(
+      async () => (await alertsOf('triple')).filter((row: { webhook_status: string }) => row.webhook_status === 'delivered').length === 3,
+    );
     // Evidence that the schedulers kept checking afterwards: a budget overspent later fires too.
     await overspend('later', 1, [100]);
     await waitFor(async () => webhook.deliveriesOf('later').length === 1);

@@ -45,7 +45,9 @@ describe('dependencies restarted mid-ingest', () => {
       await waitFor(async () => Number((await t.db.query(`SELECT count(*) AS n FROM embeddings`))[0].n) >= 30, 60_000, 20);
       await redis.kill();
 
-      const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Created while Redis is down?', answer: 'Stored anyway.' } });
+      const created = await t.app.request('POST', '/api/v1/qa-pairs', {
+        body: { question: 'Created while Redis is down?', answer: 'Stored anyway.' },
+      });
       expect(created.status).toBe(201);
       expect(created.body.embedding.state).toBe('pending');
       // PostgreSQL still answers: search falls back to the lexical index instead of a 503.
@@ -102,7 +104,11 @@ describe('dependencies restarted mid-ingest', () => {
       const list = await app.request('GET', '/api/v1/qa-pairs');
       expect(list.status).toBe(503);
       expect(list.body.message).toMatch(/PostgreSQL or Redis is unreachable/);
-      expect((await app.request('GET', '/health', { key: null })).body).toMatchObject({ status: 'unavailable', postgres: { ok: false }, redis: { ok: true } });
+      expect((await app.request('GET', '/health', { key: null })).body).toMatchObject({
+        status: 'unavailable',
+        postgres: { ok: false },
+        redis: { ok: true },
+      });
       await new Promise((resolve) => setTimeout(resolve, 2_000));
 
       postgres.start();

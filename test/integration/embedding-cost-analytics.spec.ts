@@ -33,7 +33,10 @@ describe('embedding cost analytics (real database)', () => {
     Object.fromEntries(report.byDay.map((day) => [day.date, day.costUsd]));
 
   it('daily cost aggregation', async () => {
-    await recordUsage(cost.ledger, '2026-03-02T10:00:00Z', [{ tokens: 50_000, category: 'billing' }, { tokens: 25_000, category: 'billing' }]);
+    await recordUsage(cost.ledger, '2026-03-02T10:00:00Z', [
+      { tokens: 50_000, category: 'billing' },
+      { tokens: 25_000, category: 'billing' },
+    ]);
     await recordUsage(cost.ledger, '2026-03-02T23:59:00Z', [{ tokens: 50_000, category: 'billing' }]);
     await recordUsage(cost.ledger, '2026-03-03T00:00:00Z', [{ tokens: 100_000, category: 'account' }], { modelId: LARGE_MODEL_ID });
     await recordUsage(cost.ledger, '2026-03-05T12:00:00Z', [{ tokens: 10_000, category: 'billing' }]);
@@ -48,7 +51,13 @@ describe('embedding cost analytics (real database)', () => {
       '2026-03-05': '0.0002',
     });
     expect(report.byDay.find((day) => day.date === '2026-03-02')).toMatchObject({ items: 3, tokens: 125_000 });
-    expect(report).toMatchObject({ periodStart: '2026-03-01', periodEnd: '2026-03-05', timeZone: 'UTC', totalTokens: 235_000, totalCostUsd: '0.0157' });
+    expect(report).toMatchObject({
+      periodStart: '2026-03-01',
+      periodEnd: '2026-03-05',
+      timeZone: 'UTC',
+      totalTokens: 235_000,
+      totalCostUsd: '0.0157',
+    });
     expect(report.periodStartsAt.toISOString()).toBe('2026-03-01T00:00:00.000Z');
     expect(report.periodEndsAt.toISOString()).toBe('2026-03-06T00:00:00.000Z');
     // The ledger itself holds the same exact amounts.
@@ -73,7 +82,10 @@ describe('embedding cost analytics (real database)', () => {
   });
 
   it('cost by category', async () => {
-    await recordUsage(cost.ledger, '2026-04-01T08:00:00Z', [{ tokens: 50_000, category: 'billing' }, { tokens: 50_000, category: 'billing' }]);
+    await recordUsage(cost.ledger, '2026-04-01T08:00:00Z', [
+      { tokens: 50_000, category: 'billing' },
+      { tokens: 50_000, category: 'billing' },
+    ]);
     await recordUsage(cost.ledger, '2026-04-01T09:00:00Z', [{ tokens: 25_000, category: 'account', purpose: 'update' }], { modelId: LARGE_MODEL_ID });
     await recordUsage(cost.ledger, '2026-04-02T09:00:00Z', [{ tokens: 1_000, purpose: 'search' }]);
 
@@ -123,7 +135,7 @@ describe('embedding cost analytics (real database)', () => {
     expect(weekly.period.start).toBe('2026-11-09');
   });
 
-  it('cost alerts: a warning when a threshold is exceeded, once per budget, period and threshold', async () => {
+  it('cost alerts: a warning when a threshold is exceeded, once per budget, period, limit and threshold', async () => {
     const budget = await cost.budgets.create({ name: 'monthly', period: 'monthly', limitUsd: '10.00', thresholdsPercent: [50, 80, 100] });
     await recordUsage(cost.ledger, '2026-11-03T10:00:00Z', [{ tokens: 6 * ONE_DOLLAR, category: 'billing' }]);
 
@@ -230,14 +242,25 @@ describe('embedding cost analytics (real database)', () => {
 
     it('refuses unknown time zones, offsets, bad dates and reversed ranges, naming the field', async () => {
       await expect(cost.reports.getCostReport('2026-01-01', '2026-01-02', { timeZone: 'Mars/Olympus' })).rejects.toMatchObject({
-        code: 'invalid_input', details: [{ field: 'timeZone' }],
+        code: 'invalid_input',
+        details: [{ field: 'timeZone' }],
       });
       await expect(cost.reports.getCostReport('2026-01-01', '2026-01-02', { timeZone: '+05:30' })).rejects.toMatchObject({
-        code: 'invalid_input', details: [{ field: 'timeZone' }],
+        code: 'invalid_input',
+        details: [{ field: 'timeZone' }],
       });
-      await expect(cost.reports.getCostReport('2026-02-30', '2026-03-02')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'start' }] });
-      await expect(cost.reports.getCostReport('2026-03-02', '2026-03-01')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'end' }] });
-      await expect(cost.reports.getCostReport('2020-01-01', '2026-01-01')).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'end' }] });
+      await expect(cost.reports.getCostReport('2026-02-30', '2026-03-02')).rejects.toMatchObject({
+        code: 'invalid_input',
+        details: [{ field: 'start' }],
+      });
+      await expect(cost.reports.getCostReport('2026-03-02', '2026-03-01')).rejects.toMatchObject({
+        code: 'invalid_input',
+        details: [{ field: 'end' }],
+      });
+      await expect(cost.reports.getCostReport('2020-01-01', '2026-01-01')).rejects.toMatchObject({
+        code: 'invalid_input',
+        details: [{ field: 'end' }],
+      });
     });
   });
 
@@ -325,7 +348,11 @@ describe('embedding cost analytics (real database)', () => {
     ).rejects.toMatchObject({ code: 'invalid_input', details: [{ field: 'effectiveFrom' }] });
     clock.at = new Date('2026-06-03T00:00:00Z');
     const [small] = await cost.prices.history();
-    expect(small).toMatchObject({ model: 'text-embedding-3-small', registeredPricePerMillionTokens: '0.020000', currentPricePerMillionTokens: '0.050000' });
+    expect(small).toMatchObject({
+      model: 'text-embedding-3-small',
+      registeredPricePerMillionTokens: '0.020000',
+      currentPricePerMillionTokens: '0.050000',
+    });
     expect(small.prices.map((price) => price.pricePerMillionTokens)).toEqual(['0.050000']);
   });
 
@@ -333,14 +360,22 @@ describe('embedding cost analytics (real database)', () => {
     const callId = await recordUsage(
       cost.ledger,
       '2026-05-05T10:00:00Z',
-      [{ tokens: 50, category: 'a' }, { tokens: 50, category: 'b' }, { tokens: 1, category: 'a' }],
+      [
+        { tokens: 50, category: 'a' },
+        { tokens: 50, category: 'b' },
+        { tokens: 1, category: 'a' },
+      ],
       { reportedTokens: 111 },
     );
 
     const [call] = await db.query(`SELECT local_tokens, reported_tokens, token_difference FROM provider_calls WHERE id = $1`, [callId]);
     expect(call).toEqual({ local_tokens: 101, reported_tokens: 111, token_difference: 10 });
     const items = await db.query(`SELECT tokens, billed_tokens FROM usage_ledger WHERE call_id = $1 ORDER BY id`, [callId]);
-    expect(items).toEqual([{ tokens: 50, billed_tokens: 55 }, { tokens: 50, billed_tokens: 55 }, { tokens: 1, billed_tokens: 1 }]);
+    expect(items).toEqual([
+      { tokens: 50, billed_tokens: 55 },
+      { tokens: 50, billed_tokens: 55 },
+      { tokens: 1, billed_tokens: 1 },
+    ]);
 
     const report = await cost.reports.getCostReport('2026-05-05', '2026-05-05');
     expect(report).toMatchObject({ tokens: 111, localTokens: 101, tokenDifference: 10, totalCostUsd: '0.00000222' });
@@ -368,7 +403,16 @@ describe('embedding cost analytics (real database)', () => {
                COALESCE(sum(l.billed_tokens) FILTER (WHERE c.status = 'unconfirmed'), 0)::bigint::text AS unconfirmed_tokens,
                COALESCE(sum(l.cost_usd) FILTER (WHERE c.status = 'unconfirmed'), 0)::numeric(24, 12)::text AS unconfirmed_cost_usd
         FROM usage_ledger l JOIN provider_calls c ON c.id = l.call_id`);
-      for (const table of ['usage_rollup_15m', 'usage_rollup_1h', 'usage_rollup_1d', 'usage_rollup_1w', 'usage_totals_15m', 'usage_totals_1h', 'usage_totals_1d', 'usage_totals_1w']) {
+      for (const table of [
+        'usage_rollup_15m',
+        'usage_rollup_1h',
+        'usage_rollup_1d',
+        'usage_rollup_1w',
+        'usage_totals_15m',
+        'usage_totals_1h',
+        'usage_totals_1d',
+        'usage_totals_1w',
+      ]) {
         const [rollup] = await db.query(`
           SELECT COALESCE(sum(items), 0)::int AS items, COALESCE(sum(tokens), 0)::bigint::text AS tokens,
                  COALESCE(sum(local_tokens), 0)::bigint::text AS local_tokens, COALESCE(sum(cost_usd), 0)::numeric(24, 12)::text AS cost_usd,
@@ -386,7 +430,13 @@ describe('embedding cost analytics (real database)', () => {
       await cost.budgets.create({ name: 'cap', period: 'daily', limitUsd: '1', hardCap: true });
       await cost.ledger.recordPending({ callId: randomUUID(), modelId: 1, occurredAt: at, items });
 
-      expect(await report()).toMatchObject({ items: 2, tokens: 50_000_000, costUsd: '1.00', unconfirmedTokens: 50_000_000, unconfirmedCostUsd: '1.00' });
+      expect(await report()).toMatchObject({
+        items: 2,
+        tokens: 50_000_000,
+        costUsd: '1.00',
+        unconfirmedTokens: 50_000_000,
+        unconfirmedCostUsd: '1.00',
+      });
       expect((await report()).byCategory).toEqual(
         expect.arrayContaining([expect.objectContaining({ category: 'billing', unconfirmedCostUsd: '0.60' })]),
       );
@@ -398,16 +448,36 @@ describe('embedding cost analytics (real database)', () => {
     it('confirming moves the call out of unconfirmed and bills the reported usage, once however often it is confirmed', async () => {
       const callId = randomUUID();
       await cost.ledger.recordPending({ callId, modelId: 1, occurredAt: at, items });
-      const confirm = () => cost.ledger.settle(callId, items, { outcome: 'confirmed', requestId: 'req-1', durationMs: 40, reportedTokens: 55_000_000 });
+      const confirm = () =>
+        cost.ledger.settle(callId, items, { outcome: 'confirmed', requestId: 'req-1', durationMs: 40, reportedTokens: 55_000_000 });
       expect(await confirm()).toBe(true);
       expect(await confirm()).toBe(false);
       expect(await cost.ledger.settle(callId, items, { outcome: 'not_billed', durationMs: 1, error: 'late' })).toBe(false);
 
-      expect(await report()).toMatchObject({ items: 2, tokens: 55_000_000, localTokens: 50_000_000, costUsd: '1.10', unconfirmedTokens: 0, unconfirmedCostUsd: '0.00' });
-      const [call] = await db.query(`SELECT status, request_id, reported_tokens, token_difference, cost_usd::text AS cost FROM provider_calls WHERE id = $1`, [callId]);
-      expect(call).toEqual({ status: 'confirmed', request_id: 'req-1', reported_tokens: 55_000_000, token_difference: 5_000_000, cost: '1.100000000000' });
+      expect(await report()).toMatchObject({
+        items: 2,
+        tokens: 55_000_000,
+        localTokens: 50_000_000,
+        costUsd: '1.10',
+        unconfirmedTokens: 0,
+        unconfirmedCostUsd: '0.00',
+      });
+      const [call] = await db.query(
+        `SELECT status, request_id, reported_tokens, token_difference, cost_usd::text AS cost FROM provider_calls WHERE id = $1`,
+        [callId],
+      );
+      expect(call).toEqual({
+        status: 'confirmed',
+        request_id: 'req-1',
+        reported_tokens: 55_000_000,
+        token_difference: 5_000_000,
+        cost: '1.100000000000',
+      });
       const ledgerRows = await db.query(`SELECT tokens, billed_tokens FROM usage_ledger WHERE call_id = $1 ORDER BY id`, [callId]);
-      expect(ledgerRows).toEqual([{ tokens: 30_000_000, billed_tokens: 33_000_000 }, { tokens: 20_000_000, billed_tokens: 22_000_000 }]);
+      expect(ledgerRows).toEqual([
+        { tokens: 30_000_000, billed_tokens: 33_000_000 },
+        { tokens: 20_000_000, billed_tokens: 22_000_000 },
+      ]);
       await expectRollupsMatchLedger();
     });
 
@@ -418,8 +488,16 @@ describe('embedding cost analytics (real database)', () => {
       await cost.ledger.recordPending({ callId: lost, modelId: 1, occurredAt: at, items: [{ tokens: 5_000_000, purpose: 'search' }] });
       expect(await cost.ledger.settle(failed, items, { outcome: 'not_billed', durationMs: 3, error: 'provider answered 500' })).toBe(true);
 
-      expect(await report()).toMatchObject({ items: 1, tokens: 5_000_000, costUsd: '0.10', unconfirmedTokens: 5_000_000, unconfirmedCostUsd: '0.10' });
-      expect(await db.query(`SELECT status, error FROM provider_calls WHERE id = $1`, [failed])).toEqual([{ status: 'not_billed', error: 'provider answered 500' }]);
+      expect(await report()).toMatchObject({
+        items: 1,
+        tokens: 5_000_000,
+        costUsd: '0.10',
+        unconfirmedTokens: 5_000_000,
+        unconfirmedCostUsd: '0.10',
+      });
+      expect(await db.query(`SELECT status, error FROM provider_calls WHERE id = $1`, [failed])).toEqual([
+        { status: 'not_billed', error: 'provider answered 500' },
+      ]);
       expect(await countLedgerRows(failed)).toBe(0);
       expect(await countLedgerRows(lost)).toBe(1);
       await expectRollupsMatchLedger();

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { transformFileSync } from '@swc/core';
 import { getEncoding } from 'js-tiktoken';
-import OpenAI, {
-  APIConnectionTimeoutError,
-  AuthenticationError,
-  BadRequestError,
-  InternalServerError,
-  NotFoundError,
-  RateLimitError,
-} from 'openai';
+import OpenAI, { APIConnectionTimeoutError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
 import { FakeOpenAIControl, type FakeOpenAI, spawnFakeOpenAI, startFakeOpenAI } from '../../tools/fake-openai';
 import { countTokens } from '../../src/embeddings/cl100k';
 import { formatDuration } from '../../tools/fake-openai/duration';
@@ -142,7 +135,7 @@ describe('fake OpenAI server through the openai SDK', () => {
     });
 
     it('counts exactly as js-tiktoken on random mixed-script text, and fast on long runs', () => {
-      const alphabet = Array.from("abcdefgh ijkl\n\t\r.,;:!?'\"-_()[]{}0123456789 éàüß漢字かな😀👩‍👧  ");
+      const alphabet = Array.from('abcdefgh ijkl\n\t\r.,;:!?\'"-_()[]{}0123456789 éàüß漢字かな😀👩‍👧  ');
       let seed = 42;
       const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
       for (let i = 0; i < 2000; i++) {
@@ -301,7 +294,11 @@ describe('fake OpenAI server through the openai SDK', () => {
       expect(await failure(embed('x'))).toBeInstanceOf(AuthenticationError);
       fake.configure({ invalidApiKey: false });
       await expect(embed('x')).resolves.toHaveLength(1);
-      expect(fake.stats().recent.map((r) => [r.status, r.fault])).toEqual([[401, 'invalid-api-key'], [401, 'invalid-api-key'], [200, null]]);
+      expect(fake.stats().recent.map((r) => [r.status, r.fault])).toEqual([
+        [401, 'invalid-api-key'],
+        [401, 'invalid-api-key'],
+        [200, null],
+      ]);
     });
 
     it('answers 500 to inputs holding a special token while told to, and embeds their escaped form', async () => {
@@ -359,7 +356,14 @@ describe('fake OpenAI server through the openai SDK', () => {
   describe('rate limits over a sliding window', () => {
     it('writes reset durations as OpenAI does', () => {
       expect([0, 20, 999, 1000, 1500, 59_999, 360_000, 3_723_500].map(formatDuration)).toEqual([
-        '0s', '20ms', '999ms', '1s', '1.5s', '59.999s', '6m0s', '1h2m3.5s',
+        '0s',
+        '20ms',
+        '999ms',
+        '1s',
+        '1.5s',
+        '59.999s',
+        '6m0s',
+        '1h2m3.5s',
       ]);
     });
 
@@ -466,7 +470,9 @@ describe('fake OpenAI server as a child process', () => {
     const root = join(__dirname, '..', '..');
     buildDir = mkdtempSync(join(tmpdir(), 'fake-openai-'));
     const sources = [
-      ...readdirSync(join(root, 'tools/fake-openai')).filter((f) => f.endsWith('.ts')).map((f) => `tools/fake-openai/${f}`),
+      ...readdirSync(join(root, 'tools/fake-openai'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `tools/fake-openai/${f}`),
       'src/embeddings/providers/feature-hashing.ts',
       'src/embeddings/cl100k.ts',
     ];

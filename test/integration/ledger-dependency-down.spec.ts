@@ -56,7 +56,11 @@ describe('paid calls while PostgreSQL goes away (real statements failing with 57
     };
   }
 
-  const answeredInputs = () => t.fake.stats().recent.filter((r) => r.status === 200).reduce((sum, r) => sum + r.inputs, 0);
+  const answeredInputs = () =>
+    t.fake
+      .stats()
+      .recent.filter((r) => r.status === 200)
+      .reduce((sum, r) => sum + r.inputs, 0);
 
   it('vectors answered while the store is briefly down are kept, not bought again', async () => {
     const jobs = await createPairs('store-down', 6);
@@ -106,7 +110,9 @@ describe('a call the guard could not admit because Redis is down', () => {
     const [row] = await t.db.query(`SELECT id, content_hash FROM qa_pairs`);
     await t.db.query(`TRUNCATE usage_ledger, provider_calls CASCADE`);
     const processor = t.app.get(BatchEmbedder);
-    const [result] = await processor.process(MODEL, [{ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }]);
+    const [result] = await processor.process(MODEL, [
+      { qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 },
+    ]);
 
     expect(result.ok).toBe(false);
     expect(await t.db.query(`SELECT status FROM provider_calls`)).toEqual([{ status: 'not_billed' }]);

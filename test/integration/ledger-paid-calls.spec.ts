@@ -39,8 +39,16 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
     return rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
   }
 
-  const answeredInputs = () => t.fake.stats().recent.filter((r) => r.status === 200).reduce((sum, r) => sum + r.inputs, 0);
-  const answeredTokens = () => t.fake.stats().recent.filter((r) => r.status === 200).reduce((sum, r) => sum + r.tokens, 0);
+  const answeredInputs = () =>
+    t.fake
+      .stats()
+      .recent.filter((r) => r.status === 200)
+      .reduce((sum, r) => sum + r.inputs, 0);
+  const answeredTokens = () =>
+    t.fake
+      .stats()
+      .recent.filter((r) => r.status === 200)
+      .reduce((sum, r) => sum + r.tokens, 0);
   const ledgerRowsPerPair = async () =>
     (await t.db.query(`SELECT qa_pair_id, count(*)::int AS n FROM usage_ledger GROUP BY qa_pair_id`)) as Array<{ n: number }>;
 
@@ -62,7 +70,9 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
       const failed = jobs.filter((_, i) => !first[i].ok);
       if (failed.length > 0) await processor.process(MODEL, failed);
     } finally {
-      await t.db.query(`DROP TRIGGER fail_first_answered_call ON provider_calls; DROP FUNCTION fail_first_answered_call(); DROP SEQUENCE answered_call_faults`);
+      await t.db.query(
+        `DROP TRIGGER fail_first_answered_call ON provider_calls; DROP FUNCTION fail_first_answered_call(); DROP SEQUENCE answered_call_faults`,
+      );
     }
 
     expect(await countRows(t.db, `SELECT count(*) FROM embeddings`)).toBe(9);
@@ -97,7 +107,14 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
 
     t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
     const retry = await processor.process(MODEL, jobs);
-    expect(retry.map((result) => result.ok && result.value.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'embedded', 'embedded', 'embedded']);
+    expect(retry.map((result) => result.ok && result.value.status)).toEqual([
+      'unchanged',
+      'unchanged',
+      'unchanged',
+      'embedded',
+      'embedded',
+      'embedded',
+    ]);
     expect(answeredInputs()).toBe(6);
     expect((await ledgerRowsPerPair()).map((row) => row.n)).toEqual(Array(6).fill(1));
     expect(await countRows(t.db, `SELECT count(*) FROM provider_calls WHERE status = 'unconfirmed'`)).toBe(0);

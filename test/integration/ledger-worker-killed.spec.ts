@@ -44,7 +44,8 @@ describe('workers killed repeatedly during an ingest: the ledger holds every bil
     expect(await embedded()).toBeLessThan(PAIRS);
 
     t.fake.configure({ latency: { ms: 0, jitterMs: 0 } });
-    // A job stalled twice is lost to Bull (issue 10, item 5, another fix): the reconciler finds its pair again.
+    // Jobs held by a killed worker come back through Bull's stall check (they have attempts to
+    // spare, see QUEUE_MAX_ATTEMPTS above); the reconciler enqueues whatever is still pending.
     await t.startProcess({ ROLE: 'worker,scheduler', RECONCILE_INTERVAL_MS: '2000' });
     await waitFor(async () => (await embedded()) === PAIRS, 120_000, 200).catch(async (error) => {
       const state = {
@@ -57,7 +58,11 @@ describe('workers killed repeatedly during an ingest: the ledger holds every bil
       throw new Error(`${error.message}: ${JSON.stringify(state)}`);
     });
     // The last worker's calls are all settled once everything is stored.
-    await waitFor(async () => (await countRows(t.db, `SELECT count(*) FROM provider_calls WHERE status = 'unconfirmed'`)) === inFlightAtKills.size, 10_000, 50);
+    await waitFor(
+      async () => (await countRows(t.db, `SELECT count(*) FROM provider_calls WHERE status = 'unconfirmed'`)) === inFlightAtKills.size,
+      10_000,
+      50,
+    );
 
     const [ledger] = await t.db.query(`
       SELECT COALESCE(sum(l.billed_tokens) FILTER (WHERE c.status = 'confirmed'), 0)::int AS confirmed,
@@ -76,10 +81,13 @@ describe('workers killed repeatedly during an ingest: the ledger holds every bil
       [...inFlightAtKills],
     ]);
     expect(twice.pairs).toBeLessThanOrEqual(inFlight.inputs);
-    expect(await countRows(t.db, `SELECT count(*) FROM qa_pairs q JOIN embeddings e ON e.qa_pair_id = q.id AND e.content_hash = q.content_hash`)).toBe(PAIRS);
+    expect(
+      await countRows(t.db, `SELECT count(*) FROM qa_pairs q JOIN embeddings e ON e.qa_pair_id = q.id AND e.content_hash = q.content_hash`),
+    ).toBe(PAIRS);
     expect(await countRows(t.db, `SELECT count(*) FROM dead_letters`)).toBe(0);
-    // eslint-disable-next-line no-console
-    console.log(`kills: ${KILLS}; in flight at the kills: ${inFlight.inputs} inputs in ${inFlightAtKills.size} calls; ` +
-      `purchases beyond the first: ${twice.pairs}; ledger tokens confirmed ${ledger.confirmed} + unconfirmed ${ledger.unconfirmed}; fake billed ${stats.tokens} (abandoned ${stats.abandoned.tokens})`);
+    console.log(
+      `kills: ${KILLS}; in flight at the kills: ${inFlight.inputs} inputs in ${inFlightAtKills.size} calls; ` +
+        `purchases beyond the first: ${twice.pairs}; ledger tokens confirmed ${ledger.confirmed} + unconfirmed ${ledger.unconfirmed}; fake billed ${stats.tokens} (abandoned ${stats.abandoned.tokens})`,
+    );
   }, 300_000);
 });

@@ -7,7 +7,9 @@ describe('permanent provider errors', () => {
 
   // A 404 (the model is unknown to the provider) is per-work permanent; a 401/403 is a provider-wide credential outage instead (circuit-breaker/README.md).
   it('dead-letters 404s after one attempt each, and replays them all once fixed', async () => {
-    t.fake.configure({ fail: { next: 1000, status: 404, code: 'model_not_found', message: 'The model does not exist or you do not have access to it.' } });
+    t.fake.configure({
+      fail: { next: 1000, status: 404, code: 'model_not_found', message: 'The model does not exist or you do not have access to it.' },
+    });
     const items = Array.from({ length: 20 }, (_, i) => ({ question: `Permanent failure ${i}?`, answer: `Answer ${i}.`, category: 'perm' }));
     const created = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });
     const ids: string[] = created.body.items.map((item: { id: string }) => item.id);
@@ -16,7 +18,9 @@ describe('permanent provider errors', () => {
       const page = await t.app.request('GET', '/api/v1/dead-letters?limit=100');
       return page.body.total === 20 ? page.body : null;
     });
-    expect(letters.items.every((letter: { errorKind: string; attempts: number }) => letter.errorKind === 'permanent' && letter.attempts === 1)).toBe(true);
+    expect(letters.items.every((letter: { errorKind: string; attempts: number }) => letter.errorKind === 'permanent' && letter.attempts === 1)).toBe(
+      true,
+    );
     expect(letters.items[0].lastError).toMatch(/404/);
     // No retries were burnt: the provider saw each failing input once.
     expect(t.fake.stats().byStatus['404']).toBeLessThanOrEqual(20);

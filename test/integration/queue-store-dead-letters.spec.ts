@@ -24,7 +24,13 @@ describe('EmbeddingStore.upsert and dead letters', () => {
 
   const letter = (qaPairId: string, modelId: number, contentHash: string) =>
     t.app.get(DeadLetterRecorder).record({
-      qaPairId, modelId, contentHash, purpose: 'update', errorKind: 'exhausted', error: 'provider answered 500', attempts: 3,
+      qaPairId,
+      modelId,
+      contentHash,
+      purpose: 'update',
+      errorKind: 'exhausted',
+      error: 'provider answered 500',
+      attempts: 3,
     });
 
   it('keeps the dead letter of newer content when an older batch finishes and its write is refused', async () => {
@@ -32,7 +38,9 @@ describe('EmbeddingStore.upsert and dead letters', () => {
     const pair = await pairEditedTo(newHash);
     await letter(pair.id, pair.modelId, newHash);
 
-    const written = await t.app.get(EmbeddingStore).upsert(pair.modelId, [{ qaPairId: pair.id, contentHash: pair.oldHash, vector: vector(), tokens: 5 }]);
+    const written = await t.app
+      .get(EmbeddingStore)
+      .upsert(pair.modelId, [{ qaPairId: pair.id, contentHash: pair.oldHash, vector: vector(), tokens: 5 }]);
 
     expect(written.size).toBe(0);
     expect(await countRows(t.db, `SELECT count(*) FROM dead_letters WHERE qa_pair_id = $1 AND content_hash = $2`, [pair.id, newHash])).toBe(1);

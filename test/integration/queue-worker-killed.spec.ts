@@ -17,7 +17,7 @@ describe('worker killed mid-batch', () => {
     },
   });
 
-  it('recovers the killed worker\'s jobs through the stall check; nothing is lost, and only calls in flight at the kill are bought again', async () => {
+  it("recovers the killed worker's jobs through the stall check; nothing is lost, and only calls in flight at the kill are bought again", async () => {
     t.fake.configure({ latency: { ms: 1500, jitterMs: 0 } });
     const items = Array.from({ length: 300 }, (_, i) => ({ question: `Survives a crash ${i}?`, answer: `Yes, pair ${i} does.` }));
     const created = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });

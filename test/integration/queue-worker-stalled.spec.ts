@@ -12,7 +12,9 @@ describe('a job that stalls twice', () => {
 
   it('is dead-lettered with errorKind stalled instead of coming back forever', async () => {
     t.fake.configure({ hang: { all: true } });
-    const created = await t.app.request('POST', '/api/v1/qa-pairs', { body: { question: 'Does this pair crash its worker?', answer: 'Every time.' } });
+    const created = await t.app.request('POST', '/api/v1/qa-pairs', {
+      body: { question: 'Does this pair crash its worker?', answer: 'Every time.' },
+    });
     expect(created.status).toBe(201);
     const [{ content_hash: hash }] = await t.db.query(`SELECT content_hash FROM qa_pairs WHERE id = $1`, [created.body.id]);
 
@@ -23,7 +25,11 @@ describe('a job that stalls twice', () => {
       await worker.kill();
     }
     await t.startProcess();
-    const letter = await waitFor(async () => (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${created.body.id}`)).body.items?.[0], 60_000, 200);
+    const letter = await waitFor(
+      async () => (await t.app.request('GET', `/api/v1/dead-letters?qaPairId=${created.body.id}`)).body.items?.[0],
+      60_000,
+      200,
+    );
 
     expect(letter).toMatchObject({ qaPairId: created.body.id, errorKind: 'stalled', contentHash: hash, attempts: 2 });
     expect(letter.lastError).toMatch(/lost 2 times \(stalled\), 2 of 2 attempts spent/);

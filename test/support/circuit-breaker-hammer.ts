@@ -69,4 +69,4 @@ process.on('message', (command: HammerCommand) => {
   );
 });
 
-redis.ping().then(() => process.send?.({ ready: true }));
+void redis.ping().then(() => process.send?.({ ready: true }));

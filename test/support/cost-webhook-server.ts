@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CostAlertWebhookPayload } from '../../src/cost-analytics/alerts/webhook-payload';
 
 export interface ReceivedAlert {
   alertId: string;
   budget: string;
   status: number;
-  body: any;
+  body: CostAlertWebhookPayload;
 }
 
 /**
@@ -23,21 +24,20 @@ export class CostWebhookServer {
   ) {}
 
   static async start(answer: (budget: string, attempt: number) => number = () => 204): Promise<CostWebhookServer> {
-    let instance: CostWebhookServer | undefined;
     const server = createServer((request, response) => {
       void readBody(request).then((text) => {
-        const body = JSON.parse(text);
+        const body = JSON.parse(text) as CostAlertWebhookPayload;
         const alertId = String(request.headers['x-cost-alert-id']);
-        const attempt = (instance!.attempts.get(alertId) ?? 0) + 1;
-        instance!.attempts.set(alertId, attempt);
-        const status = instance!.answer(body.alert.budget.name, attempt);
-        instance!.received.push({ alertId, budget: body.alert.budget.name, status, body });
+        const attempt = (instance.attempts.get(alertId) ?? 0) + 1;
+        instance.attempts.set(alertId, attempt);
+        const status = instance.answer(body.alert.budget.name, attempt);
+        instance.received.push({ alertId, budget: body.alert.budget.name, status, body });
         response.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    instance = new CostWebhookServer(server, `http://127.0.0.1:${port}/hooks/cost`, answer);
+    const instance = new CostWebhookServer(server, `http://127.0.0.1:${port}/hooks/cost`, answer);
     return instance;
   }
 

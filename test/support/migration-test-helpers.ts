@@ -20,10 +20,7 @@ export async function ingestPairs(app: TestApp, db: DataSource, items: ReturnTyp
 }
 
 export async function embeddedUnder(db: DataSource, model: string): Promise<number> {
-  const [row] = await db.query(
-    `SELECT count(*) AS n FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`,
-    [model],
-  );
+  const [row] = await db.query(`SELECT count(*) AS n FROM embeddings e JOIN embedding_models m ON m.id = e.model_id WHERE m.name = $1`, [model]);
   return Number(row.n);
 }
 

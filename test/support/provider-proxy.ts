@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -15,7 +15,8 @@ export class ProviderProxy {
   private constructor(private readonly server: Server) {}
 
   static async start(upstream: () => string, options: { failWhen?: (body: Buffer) => boolean } = {}): Promise<ProviderProxy> {
-    const server = createServer(async (req, res) => {
+    // The handler catches its own failures; `void` says nobody awaits it.
+    const handle = async (req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -26,22 +27,36 @@ export class ProviderProxy {
       proxy.received++;
       if (options.failWhen?.(body)) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } }));
+        res.end(
+          JSON.stringify({
+            error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null },
+          }),
+        );
         return;
       }
       const headers = Object.fromEntries(
         Object.entries(req.headers).filter(([name, value]) => typeof value === 'string' && name !== 'host' && name !== 'content-length'),
       ) as Record<string, string>;
       try {
-        const answer = await fetch(new URL(req.url ?? '/', upstream()), { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+        const answer = await fetch(new URL(req.url ?? '/', upstream()), {
+          method: req.method,
+          headers,
+          body: req.method === 'GET' ? undefined : body,
+        });
         const payload = Buffer.from(await answer.arrayBuffer());
         if (res.destroyed) return;
-        res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => name !== 'content-length' && name !== 'content-encoding' && name !== 'transfer-encoding')));
+        res.writeHead(
+          answer.status,
+          Object.fromEntries(
+            [...answer.headers].filter(([name]) => name !== 'content-length' && name !== 'content-encoding' && name !== 'transfer-encoding'),
+          ),
+        );
         res.end(payload);
       } catch {
         res.destroy();
       }
-    });
+    };
+    const server = createServer((req, res) => void handle(req, res));
     const proxy = new ProviderProxy(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -75,6 +75,7 @@ export class TestApp {
   }
 
   /** Calls the API with the user key (or the given one); returns status, body and headers. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests assert on response bodies with toMatchObject/toEqual; a typed T where a test keeps a value
   async request<T = any>(
     method: string,
     path: string,

@@ -28,7 +28,11 @@ function newGate() {
 function waitAt(gate: ProviderGate, count: number) {
   const passed: GatePass[] = [];
   const rejected: unknown[] = [];
-  for (let i = 0; i < count; i++) void gate.pass().then((pass) => passed.push(pass), (error: unknown) => rejected.push(error));
+  for (let i = 0; i < count; i++)
+    void gate.pass().then(
+      (pass) => passed.push(pass),
+      (error: unknown) => rejected.push(error),
+    );
   return { passed, rejected };
 }
 

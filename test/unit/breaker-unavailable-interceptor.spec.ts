@@ -13,7 +13,12 @@ async function answerTo(error: Error): Promise<unknown> {
 
 describe('ProviderUnavailableInterceptor', () => {
   it('answers a refused API key with 503, Retry-After and words that say what to do, never 500', async () => {
-    const held = new ProviderUnavailableError('openai', 'credentials_rejected', 60_000, `the openai circuit breaker is open: ${CREDENTIALS_REJECTED}`);
+    const held = new ProviderUnavailableError(
+      'openai',
+      'credentials_rejected',
+      60_000,
+      `the openai circuit breaker is open: ${CREDENTIALS_REJECTED}`,
+    );
     const answer = await answerTo(held);
     expect(answer).toBeInstanceOf(DomainError);
     expect(answer).toMatchObject({ code: 'unavailable', retryAfterMs: 60_000 });
@@ -21,7 +26,9 @@ describe('ProviderUnavailableInterceptor', () => {
     expect((answer as Error).message).toMatch(/^the embedding provider is unavailable: .*rejected the API key.*OPENAI_API_KEY.*resume by themselves/);
 
     // A breaker forced closed lets the 401 through as it is: still a 503.
-    const unguarded = await answerTo(new ProviderError('credentials_rejected', 'provider answered 401: 401 Incorrect API key provided: sk-***.', { status: 401 }));
+    const unguarded = await answerTo(
+      new ProviderError('credentials_rejected', 'provider answered 401: 401 Incorrect API key provided: sk-***.', { status: 401 }),
+    );
     expect(unguarded).toMatchObject({ code: 'unavailable' });
   });
 

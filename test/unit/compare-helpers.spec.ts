@@ -16,7 +16,11 @@ describe('binary vectors', () => {
   it('decodes vector_send bytes, one row or a page of rows', () => {
     expect(Array.from(fromVectorSend(vectorSend([1.5, -2, 0.25])))).toEqual([1.5, -2, 0.25]);
     const rows = fromVectorSendRows([vectorSend([1, 2]), vectorSend([3, 4]), vectorSend([-0.5, 8])], 2);
-    expect(rows.map((row) => Array.from(row))).toEqual([[1, 2], [3, 4], [-0.5, 8]]);
+    expect(rows.map((row) => Array.from(row))).toEqual([
+      [1, 2],
+      [3, 4],
+      [-0.5, 8],
+    ]);
     // One buffer for the page; each row is a view of it.
     expect(rows[0].buffer).toBe(rows[2].buffer);
     expect(fromVectorSendRows([], 1536)).toEqual([]);
@@ -55,10 +59,16 @@ describe('run status', () => {
 
   it('reads a silent running run, or a queued run without its job, as interrupted', () => {
     expect(effectiveStatus(run('running', 1_000), now).status).toBe('running');
-    expect(effectiveStatus(run('running', RUNNING_STALE_AFTER_MS + 1), now)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/stopped reporting/) });
+    expect(effectiveStatus(run('running', RUNNING_STALE_AFTER_MS + 1), now)).toMatchObject({
+      status: 'interrupted',
+      error: expect.stringMatching(/stopped reporting/),
+    });
     expect(effectiveStatus(run('queued', 60_000), now, true).status).toBe('queued');
     expect(effectiveStatus(run('queued', 60_000), now, undefined).status).toBe('queued');
-    expect(effectiveStatus(run('queued', 60_000), now, false)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/Redis lost it/) });
+    expect(effectiveStatus(run('queued', 60_000), now, false)).toMatchObject({
+      status: 'interrupted',
+      error: expect.stringMatching(/Redis lost it/),
+    });
     expect(effectiveStatus(run('completed', 10 * RUNNING_STALE_AFTER_MS), now).status).toBe('completed');
     expect(queuedLongEnough(run('queued', 1_000), now)).toBe(false);
     expect(queuedLongEnough(run('queued', 60_000), now)).toBe(true);
@@ -70,7 +80,10 @@ describe('RunProgress', () => {
     jest.useFakeTimers();
     try {
       const writes: Array<[number, string]> = [];
-      const progress = new RunProgress(async (fraction, phase) => void writes.push([fraction, phase]), () => undefined);
+      const progress = new RunProgress(
+        async (fraction, phase) => void writes.push([fraction, phase]),
+        () => undefined,
+      );
       progress.start();
       progress.report(0.2, 'loading');
       progress.report(0.3, 'loading');
@@ -79,7 +92,10 @@ describe('RunProgress', () => {
       await jest.advanceTimersByTimeAsync(1_000);
       await progress.stop();
       await jest.advanceTimersByTimeAsync(5_000);
-      expect(writes).toEqual([[0.3, 'loading'], [0.3, 'searching']]);
+      expect(writes).toEqual([
+        [0.3, 'loading'],
+        [0.3, 'searching'],
+      ]);
     } finally {
       jest.useRealTimers();
     }

@@ -12,11 +12,15 @@ describe('isDependencyDown', () => {
     expect(isDependencyDown(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isDependencyDown(new Error('timeout exceeded when trying to connect'))).toBe(true);
     expect(isDependencyDown(new Error('Connection is closed.'))).toBe(true);
-    expect(isDependencyDown(Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' }))).toBe(true);
+    expect(
+      isDependencyDown(Object.assign(new Error('Reached the max retries per request limit (which is 3).'), { name: 'MaxRetriesPerRequestError' })),
+    ).toBe(true);
   });
 
   it('follows causes, so a wrapped outage is still one', () => {
-    const wrapped = new DomainError('unavailable', 'could not record', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+    const wrapped = new DomainError('unavailable', 'could not record', {
+      cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    });
     expect(isDependencyDown(wrapped)).toBe(true);
   });
 
@@ -45,8 +49,17 @@ describe('retryWhileDependencyDown', () => {
 
   it('fails at once on any other error, and with the outage once the wait is over', async () => {
     let calls = 0;
-    await expect(retryWhileDependencyDown(async () => { calls++; throw new Error('duplicate key'); }, 10_000)).rejects.toThrow('duplicate key');
+    await expect(
+      retryWhileDependencyDown(async () => {
+        calls++;
+        throw new Error('duplicate key');
+      }, 10_000),
+    ).rejects.toThrow('duplicate key');
     expect(calls).toBe(1);
-    await expect(retryWhileDependencyDown(async () => { throw down(); }, 100)).rejects.toThrow('ECONNREFUSED');
+    await expect(
+      retryWhileDependencyDown(async () => {
+        throw down();
+      }, 100),
+    ).rejects.toThrow('ECONNREFUSED');
   });
 });

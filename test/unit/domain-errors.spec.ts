@@ -38,7 +38,13 @@ describe('domain errors at the HTTP edge', () => {
   it('answers in the one error shape, with the fields named and the context kept', () => {
     expect(answer(badRequest('question', 'must not be empty'))).toMatchObject({
       status: 400,
-      body: { statusCode: 400, error: 'Bad Request', message: 'question: must not be empty', details: [{ field: 'question', problem: 'must not be empty' }], requestId: 'r1' },
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'question: must not be empty',
+        details: [{ field: 'question', problem: 'must not be empty' }],
+        requestId: 'r1',
+      },
     });
     expect(answer(notFound('QA pair', 'abc'))).toMatchObject({ status: 404, body: { message: 'QA pair abc not found' } });
     expect(answer(conflict('already running', { migrationId: 'm1' }))).toMatchObject({ status: 409, body: { context: { migrationId: 'm1' } } });

@@ -46,7 +46,9 @@ describe('per-model vector SQL', () => {
   it('indexes up to 2000 dimensions as vector and above as halfvec', () => {
     expect(vectorCast({ id: 1, dimensions: 1536 })).toBe('vector(1536)');
     expect(vectorCast({ id: 2, dimensions: 3072 })).toBe('halfvec(3072)');
-    expect(hnswIndexSql({ id: 2, dimensions: 3072 })).toMatch(/CONCURRENTLY IF NOT EXISTS embeddings_hnsw_2[\s\S]*halfvec\(3072\)\) halfvec_cosine_ops\) WHERE model_id = 2/);
+    expect(hnswIndexSql({ id: 2, dimensions: 3072 })).toMatch(
+      /CONCURRENTLY IF NOT EXISTS embeddings_hnsw_2[\s\S]*halfvec\(3072\)\) halfvec_cosine_ops\) WHERE model_id = 2/,
+    );
     expect(() => hnswIndexSql({ id: -1, dimensions: 10 })).toThrow(/SQL-safe/);
   });
 });

@@ -1,10 +1,5 @@
 import { clusteredEmbeddings } from '../../bench/support/clustered-embeddings';
-import {
-  cosineSimilarity,
-  DimensionMismatchError,
-  dotProduct,
-  EmptyVectorError,
-} from '../../src/compare/near-duplicates/cosine-similarity';
+import { cosineSimilarity, DimensionMismatchError, dotProduct, EmptyVectorError } from '../../src/compare/near-duplicates/cosine-similarity';
 import { exactNearDuplicates } from '../../src/compare/near-duplicates/exact-near-duplicates';
 import { findNearDuplicates } from '../../src/compare/near-duplicates/find-near-duplicates';
 import { chooseLshParameters, candidateProbability } from '../../src/compare/near-duplicates/lsh-parameters';
@@ -143,7 +138,10 @@ describe('near-duplicates', () => {
       { idA: 'b', idB: 'c', similarity: 0.97 },
       { idA: 'c', idB: 'd', similarity: 0.96 },
     ];
-    expect(groupIntoClusters(pairs)).toEqual([['a', 'b', 'c', 'd'], ['x', 'y']]);
+    expect(groupIntoClusters(pairs)).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['x', 'y'],
+    ]);
     expect(groupIntoClusters([])).toEqual([]);
   });
 
@@ -175,10 +173,18 @@ describe('near-duplicates', () => {
   it('rejects entries it cannot compare', async () => {
     const random = new SeededRandom(5);
     const vector = randomUnit(8, random);
-    await expect(NearDuplicateIndex.build([{ id: 1, vector }, { id: 1, vector }])).rejects.toThrow('duplicate id 1');
-    await expect(NearDuplicateIndex.build([{ id: 1, vector }, { id: 2, vector: new Float32Array(9) }])).rejects.toThrow(
-      DimensionMismatchError,
-    );
+    await expect(
+      NearDuplicateIndex.build([
+        { id: 1, vector },
+        { id: 1, vector },
+      ]),
+    ).rejects.toThrow('duplicate id 1');
+    await expect(
+      NearDuplicateIndex.build([
+        { id: 1, vector },
+        { id: 2, vector: new Float32Array(9) },
+      ]),
+    ).rejects.toThrow(DimensionMismatchError);
     expect(() => exactNearDuplicates([{ id: 1, vector }], 1.5)).toThrow(RangeError);
   });
 

@@ -1,4 +1,13 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AuthenticationError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  RateLimitError,
+} from 'openai';
 import { classifyProviderError, ProviderError, retryAfterMs } from '../../src/embeddings/providers/provider-error';
 
 const headers = (entries: Record<string, string>) => new Headers(entries);
@@ -24,9 +33,15 @@ describe('classifyProviderError', () => {
     expect(quota.kind).toBe('quota_exhausted');
     expect(quota.countsAsOutage).toBe(true);
     expect(apiError(429)).toBeInstanceOf(RateLimitError);
-    const tooLarge = apiError(429, { code: 'rate_limit_exceeded', message: 'Request too large for text-embedding-3-small on tokens per min (TPM): Limit 150000, Requested 190000.' });
+    const tooLarge = apiError(429, {
+      code: 'rate_limit_exceeded',
+      message: 'Request too large for text-embedding-3-small on tokens per min (TPM): Limit 150000, Requested 190000.',
+    });
     expect(classifyProviderError(tooLarge).kind).toBe('permanent');
-    const busy = apiError(429, { code: 'rate_limit_exceeded', message: 'Rate limit reached on tokens per min (TPM): Limit 150000, Used 149000, Requested 2000.' });
+    const busy = apiError(429, {
+      code: 'rate_limit_exceeded',
+      message: 'Rate limit reached on tokens per min (TPM): Limit 150000, Used 149000, Requested 2000.',
+    });
     expect(classifyProviderError(busy).kind).toBe('rate_limited');
   });
 
@@ -42,7 +57,8 @@ describe('classifyProviderError', () => {
 
   it('makes a refused API key (401, 403) a provider-wide outage to wait out, never a per-input error', () => {
     const revoked = apiError(401, {
-      message: 'Incorrect API key provided: sk-proj-abcd************************wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
+      message:
+        'Incorrect API key provided: sk-proj-abcd************************wxyz. You can find your API key at https://platform.openai.com/account/api-keys.',
       type: 'invalid_request_error',
       code: 'invalid_api_key',
     });

@@ -38,7 +38,14 @@ describe('job ids and priorities', () => {
       expect(postponedJobId(postponedJobId(id))).toBe(id);
       expect(qaPairIdOfJobId(postponedJobId(id))).toBe(pair);
     }
-    for (const bad of ['', 'nope', `${pair}:m`, `${pair}::0123456789abcdef`, `not-a-uuid-at-all-0000000000000000000:m:0123456789abcdef`, `${pair}:m:0123456789ABCDEX`]) {
+    for (const bad of [
+      '',
+      'nope',
+      `${pair}:m`,
+      `${pair}::0123456789abcdef`,
+      `not-a-uuid-at-all-0000000000000000000:m:0123456789abcdef`,
+      `${pair}:m:0123456789ABCDEX`,
+    ]) {
       expect(parseEmbeddingJobId(bad)).toBeNull();
     }
   });
@@ -66,10 +73,12 @@ describe('packBatches', () => {
 });
 
 describe('MicroBatcher', () => {
-  const echo = (calls: string[][]) => async (key: string, items: string[]): Promise<Settled<string>[]> => {
-    calls.push(items);
-    return items.map((item) => ({ ok: true, value: `${key}:${item}` }));
-  };
+  const echo =
+    (calls: string[][]) =>
+    async (key: string, items: string[]): Promise<Settled<string>[]> => {
+      calls.push(items);
+      return items.map((item) => ({ ok: true, value: `${key}:${item}` }));
+    };
 
   it('flushes at the batch size and answers each item', async () => {
     const calls: string[][] = [];
@@ -114,7 +123,12 @@ describe('MicroBatcher', () => {
     const calls: string[][] = [];
     let backlog = true;
     const batcher = new MicroBatcher<string, string>({
-      maxSize: 100, quietMs: 5, maxWaitMs: 10_000, capacity: 100, flush: echo(calls), hasBacklog: async () => backlog,
+      maxSize: 100,
+      quietMs: 5,
+      maxWaitMs: 10_000,
+      capacity: 100,
+      flush: echo(calls),
+      hasBacklog: async () => backlog,
     });
     const first = batcher.submit('m', 'a');
     await new Promise((resolve) => setTimeout(resolve, 40));
@@ -127,11 +141,22 @@ describe('MicroBatcher', () => {
 
   it('rejects each item with its own error, and every item when the flush throws', async () => {
     const partial = new MicroBatcher<number, number>({
-      maxSize: 2, quietMs: 5, maxWaitMs: 5, capacity: 10,
+      maxSize: 2,
+      quietMs: 5,
+      maxWaitMs: 5,
+      capacity: 10,
       flush: async (_key, items) => items.map((n) => (n % 2 ? { ok: true, value: n } : { ok: false, error: new Error(`even ${n}`) })),
     });
     await expect(Promise.all([partial.submit('k', 1), partial.submit('k', 2).catch((e: Error) => e.message)])).resolves.toEqual([1, 'even 2']);
-    const broken = new MicroBatcher<number, number>({ maxSize: 2, quietMs: 5, maxWaitMs: 5, capacity: 10, flush: async () => { throw new Error('down'); } });
+    const broken = new MicroBatcher<number, number>({
+      maxSize: 2,
+      quietMs: 5,
+      maxWaitMs: 5,
+      capacity: 10,
+      flush: async () => {
+        throw new Error('down');
+      },
+    });
     const outcomes = await Promise.allSettled([broken.submit('k', 1), broken.submit('k', 2)]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
   });
@@ -141,8 +166,15 @@ describe('MicroBatcher', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let finished = false;
     const batcher = new MicroBatcher<number, number>({
-      maxSize: 1, quietMs: 5, maxWaitMs: 5, capacity: 10,
-      flush: async (_key, items) => { await gate; finished = true; return items.map((n) => ({ ok: true, value: n })); },
+      maxSize: 1,
+      quietMs: 5,
+      maxWaitMs: 5,
+      capacity: 10,
+      flush: async (_key, items) => {
+        await gate;
+        finished = true;
+        return items.map((n) => ({ ok: true, value: n }));
+      },
     });
     const pending = batcher.submit('k', 1);
     const drained = batcher.drain();

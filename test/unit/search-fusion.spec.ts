@@ -7,7 +7,13 @@ import { ProviderUnavailableError } from '../../src/circuit-breaker/provider-una
 
 describe('reciprocal rank fusion', () => {
   it('ranks an id found by both lists above ids found by one', () => {
-    const fused = fuseByReciprocalRank([['a', 'b', 'c'], ['c', 'd']], 60);
+    const fused = fuseByReciprocalRank(
+      [
+        ['a', 'b', 'c'],
+        ['c', 'd'],
+      ],
+      60,
+    );
     expect(fused.map((f) => f.id)).toEqual(['c', 'a', 'b', 'd']);
     expect(fused[0].score).toBeCloseTo(1 / 63 + 1 / 61, 12);
     expect(fused[1].score).toBeCloseTo(1 / 61, 12);
@@ -15,12 +21,23 @@ describe('reciprocal rank fusion', () => {
 
   it('breaks equal scores by the better single rank, then by id', () => {
     // k = 1: m = 1/2 (best rank 1), z2 = 1/2 (best rank 1), n = 1/4 + 1/4 (best rank 3), z1 = z3 = 1/3.
-    expect(fuseByReciprocalRank([['m', 'z1', 'n'], ['z2', 'z3', 'n']], 1).map((f) => f.id)).toEqual(['m', 'z2', 'n', 'z1', 'z3']);
+    expect(
+      fuseByReciprocalRank(
+        [
+          ['m', 'z1', 'n'],
+          ['z2', 'z3', 'n'],
+        ],
+        1,
+      ).map((f) => f.id),
+    ).toEqual(['m', 'z2', 'n', 'z1', 'z3']);
   });
 
   it('lets k weigh how much top ranks dominate', () => {
     // p is first in one list; q is fourth in two. k = 1: p 1/2 > q 2/5. k = 60: p 1/61 < q 2/64.
-    const lists = [['p', 'a', 'b', 'q'], ['c', 'd', 'e', 'q']];
+    const lists = [
+      ['p', 'a', 'b', 'q'],
+      ['c', 'd', 'e', 'q'],
+    ];
     const position = (k: number, id: string) => fuseByReciprocalRank(lists, k).findIndex((f) => f.id === id);
     expect(position(1, 'p')).toBeLessThan(position(1, 'q'));
     expect(position(60, 'q')).toBeLessThan(position(60, 'p'));

@@ -27,9 +27,33 @@ describe('countTokens (cl100k_base)', () => {
   });
 
   it('agrees with js-tiktoken on 300 random mixed-script strings', () => {
-    const alphabet = ['a', 'b', 'Z', ' ', '  ', '\n', '1', '9', '.', ',', "'", 'é', 'ß', 'ж', '中', '文', '🙂', '\u200d', '-', '_', 'the', ' and', 'ing'];
+    const alphabet = [
+      'a',
+      'b',
+      'Z',
+      ' ',
+      '  ',
+      '\n',
+      '1',
+      '9',
+      '.',
+      ',',
+      "'",
+      'é',
+      'ß',
+      'ж',
+      '中',
+      '文',
+      '🙂',
+      '\u200d',
+      '-',
+      '_',
+      'the',
+      ' and',
+      'ing',
+    ];
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 300; i++) {
       const length = 1 + Math.floor(random() * 120);
       const text = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
@@ -40,7 +64,11 @@ describe('countTokens (cl100k_base)', () => {
   it('counts long runs without spaces (where js-tiktoken is quadratic) exactly as tiktoken', () => {
     const blob = Buffer.from(Array.from({ length: 900 }, (_, i) => i % 251)).toString('base64');
     expect(countTokens(blob)).toBe(referenceCount(blob));
-    for (const text of ['x'.repeat(30_000), 'ab'.repeat(12_000), Buffer.from(Array.from({ length: 15_000 }, (_, i) => (i * 7919) % 256)).toString('base64')]) {
+    for (const text of [
+      'x'.repeat(30_000),
+      'ab'.repeat(12_000),
+      Buffer.from(Array.from({ length: 15_000 }, (_, i) => (i * 7919) % 256)).toString('base64'),
+    ]) {
       expect(countTokens(text)).toBe(wasmCount(text));
     }
   });

@@ -55,7 +55,10 @@ export type FakeOpenAIConfigPatch = {
 const patchSchema = z
   .object({
     latency: z.object({ ms: milliseconds, jitterMs: milliseconds }).partial().strict(),
-    errors: z.object({ rate: probability, status: z.union([z.literal(500), z.literal(502), z.literal(503)]) }).partial().strict(),
+    errors: z
+      .object({ rate: probability, status: z.union([z.literal(500), z.literal(502), z.literal(503)]) })
+      .partial()
+      .strict(),
     fail: z
       .object({
         next: count,
@@ -72,7 +75,10 @@ const patchSchema = z
     rateLimit: z.object({ next: count, rate: probability, retryAfterMs: milliseconds }).partial().strict(),
     insufficientQuota: z.object({ next: count, all: z.boolean() }).partial().strict(),
     hang: z.object({ next: count, all: z.boolean() }).partial().strict(),
-    malformed: z.object({ next: count, kind: z.enum(['invalid-json', 'wrong-shape', 'fewer-vectors']) }).partial().strict(),
+    malformed: z
+      .object({ next: count, kind: z.enum(['invalid-json', 'wrong-shape', 'fewer-vectors']) })
+      .partial()
+      .strict(),
     limits: z.object({ requestsPerMinute: limit, tokensPerMinute: limit, windowMs: z.number().int().positive() }).partial().strict(),
     variants: z.record(z.number().int()),
     noise: z.number().min(0),

@@ -88,4 +88,3 @@ function spend(counter: { next: number }): boolean {
   counter.next--;
   return true;
 }
-

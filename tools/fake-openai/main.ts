@@ -7,9 +7,13 @@ import { startFakeOpenAI } from './server';
  */
 async function main(): Promise<void> {
   const port = Number(process.env.FAKE_OPENAI_PORT ?? 8089);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`FAKE_OPENAI_PORT must be a port number, not ${process.env.FAKE_OPENAI_PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`FAKE_OPENAI_PORT must be a port number, not ${process.env.FAKE_OPENAI_PORT}`);
   const host = process.env.FAKE_OPENAI_HOST || '127.0.0.1';
-  const apiKeys = (process.env.FAKE_OPENAI_API_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
+  const apiKeys = (process.env.FAKE_OPENAI_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
 
   const fake = await startFakeOpenAI({ port, host, apiKeys });
   const auth = apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : 'no auth';

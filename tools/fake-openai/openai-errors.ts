@@ -47,7 +47,11 @@ export const tooManyTokensPerRequest = (tokens: number, max: number): Answer =>
 export const dimensionsNotSupported = (): Answer => invalidRequest('This model does not support specifying dimensions.');
 
 export const invalidDimensions = (value: unknown, max: number): Answer =>
-  invalidRequest(`Invalid value for 'dimensions' = ${JSON.stringify(value)}. Must be an integer between 1 and ${max}.`, 'dimensions', 'invalid_value');
+  invalidRequest(
+    `Invalid value for 'dimensions' = ${JSON.stringify(value)}. Must be an integer between 1 and ${max}.`,
+    'dimensions',
+    'invalid_value',
+  );
 
 export const invalidEncodingFormat = (value: unknown): Answer =>
   invalidRequest(

@@ -82,9 +82,8 @@ export class StatsRecorder {
   }
 
   snapshot(): FakeOpenAIStats {
-    const recent = this.recent.length < this.recentLimit
-      ? this.recent.slice()
-      : [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+    const recent =
+      this.recent.length < this.recentLimit ? this.recent.slice() : [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
     return { ...structuredClone(this.counters), inFlight: this.inFlight, maxInFlight: this.maxInFlight, recent };
   }
 

@@ -29,9 +29,7 @@ export function embeddingVector(text: string, options: VectorOptions): Float32Ar
 }
 
 export function encodeVector(vector: Float32Array, encoding: 'float' | 'base64'): string | number[] {
-  return encoding === 'base64'
-    ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
-    : Array.from(vector);
+  return encoding === 'base64' ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : Array.from(vector);
 }
 
 /** Box–Muller: a standard normal sample. */

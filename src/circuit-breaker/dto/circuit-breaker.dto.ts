@@ -86,7 +86,12 @@ export class RateBudgetDto {
   @ApiPropertyOptional({ type: Number, nullable: true, description: 'Tokens per window: the lower of configured and learned; null = unlimited' })
   tpm!: number | null;
   @ApiProperty({ example: 60000 }) windowMs!: number;
-  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'End of the latest block (a Retry-After, or a used-up provider window); past once it ended' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'End of the latest block (a Retry-After, or a used-up provider window); past once it ended',
+  })
   blockedUntil!: string | null;
 
   @ApiProperty({ example: 300000, description: 'The longest block a Retry-After or a used-up provider window may impose (RATE_LIMIT_MAX_BLOCK_MS)' })

@@ -32,7 +32,10 @@ end
  * 6 retry hint while forced open.
  * Returns { allowed, probe, state, forced, retry in ms, Redis now, transitions, open cause }.
  */
-export const BREAKER_ACQUIRE_LUA = BREAKER_PRELUDE_LUA + BREAKER_ADMISSION_LUA + `
+export const BREAKER_ACQUIRE_LUA =
+  BREAKER_PRELUDE_LUA +
+  BREAKER_ADMISSION_LUA +
+  `
 local permit_id, max_probes = ARGV[3], tonumber(ARGV[4])
 local lease_ms, forced_open_retry_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 

@@ -7,7 +7,9 @@ import { BREAKER_PRELUDE_LUA } from './breaker-prelude.lua';
  * ARGV (after the prelude's): 3 action, 4 reason ('' for none).
  * Returns { state, transitions }.
  */
-export const BREAKER_CONTROL_LUA = BREAKER_PRELUDE_LUA + `
+export const BREAKER_CONTROL_LUA =
+  BREAKER_PRELUDE_LUA +
+  `
 local action, reason = ARGV[3], ARGV[4]
 local now = redis_now_ms()
 local breaker = load_breaker()

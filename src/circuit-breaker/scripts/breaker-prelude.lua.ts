@@ -6,7 +6,9 @@ import { REDIS_TIME_LUA } from './redis-time.lua';
  * window (hash of per-bucket counters), 4 history list (newest first), 5 registry set.
  * ARGV: 1 breaker name, 2 history size; each script's own arguments follow.
  */
-export const BREAKER_PRELUDE_LUA = REDIS_TIME_LUA + `
+export const BREAKER_PRELUDE_LUA =
+  REDIS_TIME_LUA +
+  `
 local STATE, PROBES, WINDOW, HISTORY, REGISTRY = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local NAME, HISTORY_SIZE = ARGV[1], tonumber(ARGV[2])
 local transitions = {}

@@ -87,7 +87,10 @@ end
  * Records how an admitted call ended. ARGV (after the prelude's): 3..12 as `breaker_record` reads them.
  * Returns { state, transitions }.
  */
-export const BREAKER_RECORD_LUA = BREAKER_PRELUDE_LUA + BREAKER_RECORDING_LUA + `
+export const BREAKER_RECORD_LUA =
+  BREAKER_PRELUDE_LUA +
+  BREAKER_RECORDING_LUA +
+  `
 local now = redis_now_ms()
 local breaker = load_breaker()
 advance(breaker, now)

@@ -5,7 +5,9 @@ import { BREAKER_PRELUDE_LUA } from './breaker-prelude.lua';
  * reads as half-open: the next acquire makes that transition.
  * Returns the snapshot as JSON (absent fields are left out).
  */
-export const BREAKER_SNAPSHOT_LUA = BREAKER_PRELUDE_LUA + `
+export const BREAKER_SNAPSHOT_LUA =
+  BREAKER_PRELUDE_LUA +
+  `
 local now = redis_now_ms()
 local breaker = load_breaker()
 local state = breaker.state

@@ -14,7 +14,12 @@ import { ratePreludeLua } from './rate-prelude.lua';
  * Returns the breaker's admission reply (see `admission_reply`) with a 9th field: '' when
  * admitted, 'breaker' or 'budget' for who refused (the retry is then that one's).
  */
-export const GUARD_ADMIT_LUA = BREAKER_PRELUDE_LUA + BREAKER_ADMISSION_LUA + ratePreludeLua(6) + RATE_RESERVING_LUA + `
+export const GUARD_ADMIT_LUA =
+  BREAKER_PRELUDE_LUA +
+  BREAKER_ADMISSION_LUA +
+  ratePreludeLua(6) +
+  RATE_RESERVING_LUA +
+  `
 local permit_id, max_probes = ARGV[3], tonumber(ARGV[4])
 local lease_ms, forced_open_retry_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 

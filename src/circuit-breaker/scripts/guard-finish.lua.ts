@@ -14,7 +14,13 @@ import { ratePreludeLua } from './rate-prelude.lua';
  * 18 block ms (0 = none), 19 longest block ms.
  * Returns { state, transitions }.
  */
-export const GUARD_FINISH_LUA = BREAKER_PRELUDE_LUA + BREAKER_RECORDING_LUA + ratePreludeLua(6) + RATE_SETTLING_LUA + RATE_LEARNING_LUA + `
+export const GUARD_FINISH_LUA =
+  BREAKER_PRELUDE_LUA +
+  BREAKER_RECORDING_LUA +
+  ratePreludeLua(6) +
+  RATE_SETTLING_LUA +
+  RATE_LEARNING_LUA +
+  `
 local now = redis_now_ms()
 local breaker = load_breaker()
 advance(breaker, now)

@@ -26,7 +26,11 @@ end
 `;
 
 /** ARGV: 1 learned rpm or '', 2 learned tpm or '', 3 block ms (0 = none), 4 longest block ms. Returns the end of the block, or 0. */
-export const RATE_LEARN_LUA = REDIS_TIME_LUA + ratePreludeLua(1) + RATE_LEARNING_LUA + `
+export const RATE_LEARN_LUA =
+  REDIS_TIME_LUA +
+  ratePreludeLua(1) +
+  RATE_LEARNING_LUA +
+  `
 rate_learn(ARGV[1], ARGV[2])
 if tonumber(ARGV[3]) > 0 then return rate_block(redis_now_ms(), tonumber(ARGV[3]), tonumber(ARGV[4])) end
 return 0

@@ -83,7 +83,11 @@ end
  * ARGV: 1 reservation id, 2 tokens, 3 configured rpm, 4 configured tpm, 5 window ms, 6 longest block ms.
  * Returns { granted (0/1), wait ms }.
  */
-export const RATE_RESERVE_LUA = REDIS_TIME_LUA + ratePreludeLua(1) + RATE_RESERVING_LUA + `
+export const RATE_RESERVE_LUA =
+  REDIS_TIME_LUA +
+  ratePreludeLua(1) +
+  RATE_RESERVING_LUA +
+  `
 local granted, wait_ms = rate_reserve(redis_now_ms(), ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 return { granted, wait_ms }
 `;

@@ -23,6 +23,10 @@ end
 `;
 
 /** ARGV: 1 reservation id, 2 actual tokens, 3 window ms. Returns 1 if settled, 0 if already gone. */
-export const RATE_SETTLE_LUA = REDIS_TIME_LUA + ratePreludeLua(1) + RATE_SETTLING_LUA + `
+export const RATE_SETTLE_LUA =
+  REDIS_TIME_LUA +
+  ratePreludeLua(1) +
+  RATE_SETTLING_LUA +
+  `
 return rate_settle(redis_now_ms(), ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
 `;

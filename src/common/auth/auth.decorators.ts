@@ -17,10 +17,7 @@ export const AdminOnly = () =>
 
 /** Swagger: every non-public controller takes a key and may answer 401. */
 export const ApiKeyAuth = () =>
-  applyDecorators(
-    ApiSecurity('api-key'),
-    ApiUnauthorizedResponse({ description: 'Missing or unknown API key', type: ErrorResponseDto }),
-  );
+  applyDecorators(ApiSecurity('api-key'), ApiUnauthorizedResponse({ description: 'Missing or unknown API key', type: ErrorResponseDto }));
 
 /**
  * Swagger: `security: []` on an operation, or on every operation of a controller.

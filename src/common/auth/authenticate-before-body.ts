@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { adminAuthMiddleware } from '../admin-auth.middleware';
-import { ApiKeys, presentedKey } from './api-keys';
+import { type ApiKeys, presentedKey } from './api-keys';
 
 /** Served without a key, to read only: health, metrics (the controller checks its own setting), the dashboard page, Swagger. */
 const OPEN_PATHS = /^\/(health|metrics|dashboard|docs)(\/|-json\/?$|$)/i;

@@ -61,7 +61,10 @@ export class DriftCanary implements OnApplicationBootstrap, OnApplicationShutdow
         tolerance: report.tolerance,
       };
       if (report.verdict === 'drifted') {
-        this.logger.warn(facts, `embedding drift: ${report.belowTolerance} of ${report.sampleSize} unchanged pairs re-embedded below ${report.tolerance}; the provider may have changed ${report.model}`);
+        this.logger.warn(
+          facts,
+          `embedding drift: ${report.belowTolerance} of ${report.sampleSize} unchanged pairs re-embedded below ${report.tolerance}; the provider may have changed ${report.model}`,
+        );
       } else {
         this.logger.log(facts, `drift canary: ${report.verdict}`);
       }

@@ -33,7 +33,16 @@ export function driftStatistics(similarities: readonly PairSimilarity[], toleran
   const sorted = [...similarities].sort((a, b) => a.similarity - b.similarity || (a.qaPairId < b.qaPairId ? -1 : 1));
   const n = sorted.length;
   if (n === 0) {
-    return { sampleSize: 0, meanSimilarity: null, minSimilarity: null, p5Similarity: null, tolerance, belowTolerance: 0, verdict: 'no_data', lowest: [] };
+    return {
+      sampleSize: 0,
+      meanSimilarity: null,
+      minSimilarity: null,
+      p5Similarity: null,
+      tolerance,
+      belowTolerance: 0,
+      verdict: 'no_data',
+      lowest: [],
+    };
   }
   const belowTolerance = sorted.filter((pair) => pair.similarity < tolerance).length;
   return {

@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation,
-  ApiServiceUnavailableResponse, ApiTags,
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly, ApiKeyAuth } from '../../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../../common/error-response.dto';

@@ -50,10 +50,20 @@ export class DriftService {
    * Runs a drift check in this process and returns its report (stored like any other).
    * Throws if the check failed (the provider was unavailable, say); the failure is stored too.
    */
-  async detectEmbeddingDrift(options: DriftOptions = {}, requestedBy: RunRequester = 'api', signal = new AbortController().signal): Promise<DriftReport> {
+  async detectEmbeddingDrift(
+    options: DriftOptions = {},
+    requestedBy: RunRequester = 'api',
+    signal = new AbortController().signal,
+  ): Promise<DriftReport> {
     const model = await chooseModel(this.models, options.model);
     const run = await this.runs.create('drift_check', model.id, this.parameters(options), requestedBy);
-    const status = await this.background.execute('drift_check', run.id, run.attempt, (claimed, report, s) => this.check.run(claimed, report, s), signal);
+    const status = await this.background.execute(
+      'drift_check',
+      run.id,
+      run.attempt,
+      (claimed, report, s) => this.check.run(claimed, report, s),
+      signal,
+    );
     const view = await this.view(run.id);
     if (status !== 'completed' || !view.report) throw new Error(`drift check ${run.id} ${view.run.status}: ${view.run.error ?? 'no report'}`);
     return view.report;

@@ -17,7 +17,12 @@ export class StartDriftCheckDto {
   @OptionalModelName()
   model?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, example: 0.999, description: 'Lowest acceptable cosine between fresh and stored vector; default DRIFT_TOLERANCE' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    example: 0.999,
+    description: 'Lowest acceptable cosine between fresh and stored vector; default DRIFT_TOLERANCE',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
@@ -37,10 +42,12 @@ export class DriftReportDto {
   @ApiProperty({ example: 100, description: 'Pairs compared (fewer than requested when fewer are embedded and unchanged)' }) sampleSize!: number;
   @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999991 }) meanSimilarity!: number | null;
   @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999982 }) minSimilarity!: number | null;
-  @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999985, description: '5th percentile (nearest rank)' }) p5Similarity!: number | null;
+  @ApiPropertyOptional({ type: Number, nullable: true, example: 0.999985, description: '5th percentile (nearest rank)' }) p5Similarity!:
+    number | null;
   @ApiProperty({ example: 0.999 }) tolerance!: number;
   @ApiProperty({ example: 0, description: 'Pairs whose fresh vector is below the tolerance' }) belowTolerance!: number;
-  @ApiProperty({ enum: ['stable', 'drifted', 'no_data'], description: 'drifted: at least one unchanged pair re-embedded below the tolerance' }) verdict!: string;
+  @ApiProperty({ enum: ['stable', 'drifted', 'no_data'], description: 'drifted: at least one unchanged pair re-embedded below the tolerance' })
+  verdict!: string;
   @ApiProperty({ example: 2312, description: 'Tokens spent (ledger purpose `drift`)' }) tokens!: number;
   @ApiProperty({ type: [DriftPairDto], description: 'The least similar pairs of the sample, lowest first' }) lowest!: DriftPairDto[];
   @ApiProperty() checkedAt!: Date;

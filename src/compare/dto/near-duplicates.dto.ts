@@ -17,7 +17,13 @@ export const MIN_THRESHOLD = 0.8;
 export const MAX_IN_REQUEST_LIMIT = 1_000;
 export const MAX_SCAN_LIMIT = 1_000_000;
 
-const THRESHOLD_DOC = { minimum: MIN_THRESHOLD, maximum: 1, default: 0.95, example: 0.95, description: 'Cosine similarity at or above which two pairs are near-duplicates' };
+const THRESHOLD_DOC = {
+  minimum: MIN_THRESHOLD,
+  maximum: 1,
+  default: 0.95,
+  example: 0.95,
+  description: 'Cosine similarity at or above which two pairs are near-duplicates',
+};
 const UUID_LISTS = { type: 'array', items: { type: 'array', items: { type: 'string', format: 'uuid' } } } as const;
 
 class NearDuplicateSelectionDto {
@@ -106,7 +112,8 @@ export class NearDuplicatesResponseDto {
   @ApiProperty({ example: 0.95 }) threshold!: number;
   @ApiProperty({ description: 'Current embeddings compared', example: 1200 }) vectors!: number;
   @ApiPropertyOptional({ description: 'in-request: pairs found (counted up to 100,000)' }) totalPairs?: number;
-  @ApiPropertyOptional({ type: [NearDuplicatePairDto], description: 'in-request: most similar first, each pair once' }) pairs?: NearDuplicatePairDto[];
+  @ApiPropertyOptional({ type: [NearDuplicatePairDto], description: 'in-request: most similar first, each pair once' })
+  pairs?: NearDuplicatePairDto[];
   @ApiPropertyOptional({ ...UUID_LISTS, description: 'in-request, with cluster: groups of QA pair ids, largest first' }) clusters?: string[][];
   @ApiPropertyOptional() totalClusters?: number;
   @ApiPropertyOptional({ description: 'in-request: over 100,000 pairs; counts and clusters cover the most similar 100,000' }) truncated?: boolean;

@@ -82,7 +82,8 @@ export async function findNearDuplicatesBounded<Id extends EntryId>(
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const vectorsPerCheck = options.vectorsPerCheck ?? DEFAULT_VECTORS_PER_CHECK;
   assertLimit(options.limit);
-  if (!(Number.isInteger(vectorsPerCheck) && vectorsPerCheck >= 2)) throw new RangeError(`vectorsPerCheck must be a whole number ≥ 2, got ${vectorsPerCheck}`);
+  if (!(Number.isInteger(vectorsPerCheck) && vectorsPerCheck >= 2))
+    throw new RangeError(`vectorsPerCheck must be a whole number ≥ 2, got ${vectorsPerCheck}`);
   const parameters = chooseLshParameters(threshold, options.targetRecall ?? DEFAULT_TARGET_RECALL, options.bandBits);
   const control = new ScanControl(options);
 

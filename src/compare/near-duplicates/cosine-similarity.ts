@@ -84,8 +84,7 @@ class CompensatedSum {
 
   add(value: number): void {
     const next = this.sum + value;
-    this.compensation +=
-      Math.abs(this.sum) >= Math.abs(value) ? this.sum - next + value : value - next + this.sum;
+    this.compensation += Math.abs(this.sum) >= Math.abs(value) ? this.sum - next + value : value - next + this.sum;
     this.sum = next;
   }
 

@@ -15,7 +15,7 @@ const RACE_CODES = new Set(['23503', '40P01']);
  * The near-duplicate check at ingestion: after embeddings of the active model are written,
  * looks up each new vector's nearest neighbours and records those at or above the
  * threshold, so a duplicate shows at once, not at the next scan. Writes are gathered and
- * checked in batches, one statement per 500 pairs, one batch at a time, off the write path:
+ * checked in batches, one k-NN statement per 500 pairs, one batch at a time, off the write path:
  * a failed check is logged, never raised (the next scan still finds what it missed).
  */
 @Injectable()

@@ -28,9 +28,7 @@ export function compareIds<Id extends EntryId>(a: Id, b: Id): number {
 }
 
 export function orderedPair<Id extends EntryId>(first: Id, second: Id, similarity: number): NearDuplicatePair<Id> {
-  return compareIds(first, second) < 0
-    ? { idA: first, idB: second, similarity }
-    : { idA: second, idB: first, similarity };
+  return compareIds(first, second) < 0 ? { idA: first, idB: second, similarity } : { idA: second, idB: first, similarity };
 }
 
 const TRIM_SLACK = 4096;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
-import { findNearDuplicatesBounded, SIGNING_SHARE } from './bounded-near-duplicate-scan';
 import { EmbeddingVectors } from '../../embeddings/embedding-vectors';
+import { findNearDuplicatesBounded, SIGNING_SHARE } from './bounded-near-duplicate-scan';
 import { groupIntoClusters } from './near-duplicate-clusters';
 import type { CompareRunOf } from '../runs/compare-runs';
 import type { RunOutcome } from '../runs/background-runs';

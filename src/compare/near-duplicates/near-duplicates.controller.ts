@@ -1,7 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
-  ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation,
-  ApiServiceUnavailableResponse, ApiTags,
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeys, presentedKey } from '../../common/auth/api-keys';
@@ -13,8 +20,17 @@ import { conflict } from '../../common/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import {
-  ClusterDto, ClusterPageDto, DetectedDuplicatePageDto, DetectedDuplicatesQueryDto, NearDuplicatePairDto, NearDuplicatePairPageDto,
-  NearDuplicatesRequestDto, NearDuplicatesResponseDto, ScanRunDto, ScanRunPageDto, StartScanRequestDto,
+  ClusterDto,
+  ClusterPageDto,
+  DetectedDuplicatePageDto,
+  DetectedDuplicatesQueryDto,
+  NearDuplicatePairDto,
+  NearDuplicatePairPageDto,
+  NearDuplicatesRequestDto,
+  NearDuplicatesResponseDto,
+  ScanRunDto,
+  ScanRunPageDto,
+  StartScanRequestDto,
 } from '../dto/near-duplicates.dto';
 import { chooseModel } from '../pair-comparison/model-choice';
 import { NearDuplicatesService } from './near-duplicates.service';
@@ -128,7 +144,8 @@ export class NearDuplicatesController {
   @Get('detected')
   @ApiOperation({
     summary: 'Near-duplicates found when pairs were embedded',
-    description: "Each newly embedded pair of the active model is checked against its nearest neighbours; pairs at or above NEAR_DUPLICATE_INGEST_THRESHOLD are listed here while neither pair's content changes.",
+    description:
+      "Each newly embedded pair of the active model is checked against its nearest neighbours; pairs at or above NEAR_DUPLICATE_INGEST_THRESHOLD are listed here while neither pair's content changes.",
   })
   @ApiOkResponse({ type: DetectedDuplicatePageDto })
   @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
@@ -147,6 +164,7 @@ export class NearDuplicatesController {
 
   private async completedScan(id: string): Promise<void> {
     const run = await this.runs.view(id, 'near_duplicate_scan');
-    if (run.status !== 'completed') throw conflict(`scan ${id} is ${run.status}; its results are there once it completes`, { id, status: run.status });
+    if (run.status !== 'completed')
+      throw conflict(`scan ${id} is ${run.status}; its results are there once it completes`, { id, status: run.status });
   }
 }

@@ -37,24 +37,24 @@ export class ScanResults {
   }
 
   async pairs(runId: string, limit: number, offset: number): Promise<{ total: number; items: NearDuplicatePair<string>[] }> {
-    const [rows, [count]]: [Array<{ qa_pair_a: string; qa_pair_b: string; similarity: number }>, Array<{ n: string }>] =
-      await Promise.all([
-        this.db.query(
-          `SELECT qa_pair_a, qa_pair_b, similarity FROM near_duplicate_scan_pairs
+    const [rows, [count]]: [Array<{ qa_pair_a: string; qa_pair_b: string; similarity: number }>, Array<{ n: string }>] = await Promise.all([
+      this.db.query(
+        `SELECT qa_pair_a, qa_pair_b, similarity FROM near_duplicate_scan_pairs
            WHERE run_id = $1 AND rank > $2 ORDER BY rank LIMIT $3`,
-          [runId, offset, limit],
-        ),
-        this.db.query(`SELECT count(*) AS n FROM near_duplicate_scan_pairs WHERE run_id = $1`, [runId]),
-      ]);
+        [runId, offset, limit],
+      ),
+      this.db.query(`SELECT count(*) AS n FROM near_duplicate_scan_pairs WHERE run_id = $1`, [runId]),
+    ]);
     return { total: Number(count.n), items: rows.map((r) => ({ idA: r.qa_pair_a, idB: r.qa_pair_b, similarity: r.similarity })) };
   }
 
   async clusters(runId: string, limit: number, offset: number): Promise<{ total: number; items: StoredCluster[] }> {
     const [rows, [count]]: [Array<{ rank: number; qa_pair_ids: string[] }>, Array<{ n: string }>] = await Promise.all([
-      this.db.query(
-        `SELECT rank, qa_pair_ids FROM near_duplicate_scan_clusters WHERE run_id = $1 AND rank > $2 ORDER BY rank LIMIT $3`,
-        [runId, offset, limit],
-      ),
+      this.db.query(`SELECT rank, qa_pair_ids FROM near_duplicate_scan_clusters WHERE run_id = $1 AND rank > $2 ORDER BY rank LIMIT $3`, [
+        runId,
+        offset,
+        limit,
+      ]),
       this.db.query(`SELECT count(*) AS n FROM near_duplicate_scan_clusters WHERE run_id = $1`, [runId]),
     ]);
     return { total: Number(count.n), items: rows.map((r) => ({ rank: r.rank, qaPairIds: r.qa_pair_ids })) };

@@ -17,7 +17,10 @@ export class PairComparisonController {
 
   @Post('similarity')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cosine similarity of two vectors', description: 'Exact for any dimension; both vectors must have the same length. A zero vector has similarity 0 to anything.' })
+  @ApiOperation({
+    summary: 'Cosine similarity of two vectors',
+    description: 'Exact for any dimension; both vectors must have the same length. A zero vector has similarity 0 to anything.',
+  })
   @ApiOkResponse({ type: SimilarityResponseDto })
   similarity(@Body() body: SimilarityRequestDto): SimilarityResponseDto {
     if (body.vec1.length !== body.vec2.length) {
@@ -30,7 +33,10 @@ export class PairComparisonController {
   @ApiOperation({ summary: 'Compare two QA pairs: similarity of their current embeddings and both texts' })
   @ApiOkResponse({ type: PairComparisonDto })
   @ApiNotFoundResponse({ description: 'A QA pair or the model does not exist', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'A pair has no current embedding under the model (pending, stale or failed); the message names it', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'A pair has no current embedding under the model (pending, stale or failed); the message names it',
+    type: ErrorResponseDto,
+  })
   comparePairsByQuery(@Query() query: ComparePairsDto): Promise<PairComparisonDto> {
     return this.pairs.compare(query.idA, query.idB, query.model);
   }
@@ -40,7 +46,10 @@ export class PairComparisonController {
   @ApiOperation({ summary: 'Compare two QA pairs (same as GET, ids in the body)' })
   @ApiOkResponse({ type: PairComparisonDto })
   @ApiNotFoundResponse({ description: 'A QA pair or the model does not exist', type: ErrorResponseDto })
-  @ApiConflictResponse({ description: 'A pair has no current embedding under the model (pending, stale or failed); the message names it', type: ErrorResponseDto })
+  @ApiConflictResponse({
+    description: 'A pair has no current embedding under the model (pending, stale or failed); the message names it',
+    type: ErrorResponseDto,
+  })
   comparePairs(@Body() body: ComparePairsDto): Promise<PairComparisonDto> {
     return this.pairs.compare(body.idA, body.idB, body.model);
   }

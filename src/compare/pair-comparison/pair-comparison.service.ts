@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { conflict, notFound } from '../../common/errors';
 import { EmbeddingModelsService } from '../../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../../embeddings/embedding-store';
-import { cosineSimilarity } from '../near-duplicates/cosine-similarity';
 import { EmbeddingVectors, type PairWithVector } from '../../embeddings/embedding-vectors';
+import { cosineSimilarity } from '../near-duplicates/cosine-similarity';
 import { chooseModel } from './model-choice';
 
 export type ComparedPair = Omit<PairWithVector, 'vector'>;
@@ -36,10 +36,10 @@ export class PairComparisonService {
     if (missing.length > 0) {
       const statuses = await this.store.statuses(model.id, missing);
       const states = missing.map((id) => ({ qaPairId: id, state: statuses.get(id)?.state ?? 'pending' }));
-      throw conflict(
-        `${states.map((s) => `QA pair ${s.qaPairId} has no current embedding under ${model.name} (${s.state})`).join('; ')}`,
-        { model: model.name, pairs: states },
-      );
+      throw conflict(`${states.map((s) => `QA pair ${s.qaPairId} has no current embedding under ${model.name} (${s.state})`).join('; ')}`, {
+        model: model.name,
+        pairs: states,
+      });
     }
     const { vector: vectorA, ...pairA } = a;
     const { vector: vectorB, ...pairB } = b;

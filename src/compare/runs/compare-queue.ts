@@ -33,11 +33,7 @@ export class CompareQueue {
   }
 
   async enqueue(kind: RunKind, data: CompareJobData): Promise<void> {
-    await withTimeout(
-      this.bull.add(kind, data, { ...this.jobOptions, jobId: compareJobId(data) }),
-      ENQUEUE_TIMEOUT_MS,
-      'enqueue',
-    );
+    await withTimeout(this.bull.add(kind, data, { ...this.jobOptions, jobId: compareJobId(data) }), ENQUEUE_TIMEOUT_MS, 'enqueue');
   }
 
   /** Whether the job of this attempt is still in Redis (waiting, active or delayed). */

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../common/errors';
 import type { DriftParameters, DriftSummary } from '../drift/drift-check';
 import type { ScanParameters, ScanSummary } from '../near-duplicates/near-duplicate-scan';
+import { readPage } from '../../database/read-page';
 
 /**
  * Every kind of background run, with what it is asked for and what it leaves: the JSON
@@ -99,15 +100,16 @@ export class CompareRuns {
 
   /** Newest first. */
   async list<K extends RunKind>(kind: K, limit: number, offset: number): Promise<{ total: number; items: Array<CompareRunOf<K>> }> {
-    const [items, [count]]: [Array<CompareRunOf<K>>, Array<{ n: string }>] = await Promise.all([
-      this.db.query(
-        `SELECT ${COLUMNS} FROM compare_runs r JOIN embedding_models m ON m.id = r.model_id
-         WHERE r.kind = $1 ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3`,
-        [kind, limit, offset],
-      ),
-      this.db.query(`SELECT count(*) AS n FROM compare_runs WHERE kind = $1`, [kind]),
-    ]);
-    return { total: Number(count.n), items };
+    const { rows, total } = await readPage<CompareRunOf<K>>(
+      this.db,
+      {
+        sql: `SELECT ${COLUMNS} FROM compare_runs r JOIN embedding_models m ON m.id = r.model_id
+              WHERE r.kind = $1 ORDER BY r.created_at DESC, r.id LIMIT $2 OFFSET $3`,
+        params: [kind, limit, offset],
+      },
+      { sql: `SELECT count(*) AS n FROM compare_runs WHERE kind = $1`, params: [kind] },
+    );
+    return { total, items: rows };
   }
 
   /**

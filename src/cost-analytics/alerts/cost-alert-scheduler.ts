@@ -29,7 +29,10 @@ export class CostAlertScheduler implements OnApplicationBootstrap, OnModuleDestr
   onApplicationBootstrap(): void {
     if (!hasRole(this.config, 'scheduler')) return;
     const interval = this.config.costAnalytics.alertCheckIntervalMs;
-    this.registry.addInterval(INTERVAL_NAME, setInterval(() => void this.tick(), interval));
+    this.registry.addInterval(
+      INTERVAL_NAME,
+      setInterval(() => void this.tick(), interval),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {

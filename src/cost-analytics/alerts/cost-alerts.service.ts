@@ -12,6 +12,7 @@ import { type LocalPeriod, LocalCalendar } from '../reports/local-calendar';
 import { RollupReader } from '../rollups/rollup-reader';
 import { AlertWebhook } from './alert-webhook.service';
 import { ALERT_COLUMNS, type CostAlertRow, toCostAlertDto } from './cost-alert-row';
+import { readPage } from '../../database/read-page';
 
 interface Crossing {
   budget: Budget;
@@ -49,7 +50,14 @@ export class CostAlertsService {
     const fired = crossings.length > 0 ? await this.insert(crossings) : [];
     for (const alert of fired) {
       this.logger.warn(
-        { alertId: alert.id, budget: alert.budgetName, thresholdPercent: alert.thresholdPercent, spentUsd: alert.spentUsd, limitUsd: alert.limitUsd, periodStart: alert.periodStart },
+        {
+          alertId: alert.id,
+          budget: alert.budgetName,
+          thresholdPercent: alert.thresholdPercent,
+          spentUsd: alert.spentUsd,
+          limitUsd: alert.limitUsd,
+          periodStart: alert.periodStart,
+        },
         `cost alert: budget ${alert.budgetName} reached ${alert.thresholdPercent}% (${alert.spentUsd} of ${alert.limitUsd} USD, ${alert.period} from ${alert.periodStart})`,
       );
     }
@@ -58,14 +66,15 @@ export class CostAlertsService {
   }
 
   async list(query: { budgetId?: string; limit: number; offset: number }): Promise<CostAlertPageDto> {
-    const [rows, [{ total }]] = await Promise.all([
-      this.db.query(
-        `SELECT ${ALERT_COLUMNS} FROM cost_alerts a JOIN cost_budgets b ON b.id = a.budget_id
-         WHERE ($1::uuid IS NULL OR a.budget_id = $1) ORDER BY a.fired_at DESC, a.threshold_percent DESC, a.id LIMIT $2 OFFSET $3`,
-        [query.budgetId ?? null, query.limit, query.offset],
-      ) as Promise<CostAlertRow[]>,
-      this.db.query(`SELECT count(*)::int AS total FROM cost_alerts WHERE ($1::uuid IS NULL OR budget_id = $1)`, [query.budgetId ?? null]),
-    ]);
+    const { rows, total } = await readPage<CostAlertRow>(
+      this.db,
+      {
+        sql: `SELECT ${ALERT_COLUMNS} FROM cost_alerts a JOIN cost_budgets b ON b.id = a.budget_id
+              WHERE ($1::uuid IS NULL OR a.budget_id = $1) ORDER BY a.fired_at DESC, a.threshold_percent DESC, a.id LIMIT $2 OFFSET $3`,
+        params: [query.budgetId ?? null, query.limit, query.offset],
+      },
+      { sql: `SELECT count(*)::int AS total FROM cost_alerts WHERE ($1::uuid IS NULL OR budget_id = $1)`, params: [query.budgetId ?? null] },
+    );
     return { total, items: rows.map(toCostAlertDto) };
   }
 
@@ -78,7 +87,12 @@ export class CostAlertsService {
     const candidates = budgets.flatMap((budget, index) => {
       const { current, previous } = periods[index];
       // A budget created today has nothing to say about yesterday.
-      return previous.endsAt > budget.createdAt ? [{ budget, period: current }, { budget, period: previous }] : [{ budget, period: current }];
+      return previous.endsAt > budget.createdAt
+        ? [
+            { budget, period: current },
+            { budget, period: previous },
+          ]
+        : [{ budget, period: current }];
     });
     const spentUntil = recordedUntil(asOf);
     const sums = await this.reader.totals(

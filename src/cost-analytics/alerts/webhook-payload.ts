@@ -5,10 +5,7 @@ import type { CostAlertDto } from '../dto/alert.dto';
  * was lost is sent again, so receivers should treat the id as an idempotency key.
  * `text` suits chat webhooks (Slack, Mattermost) that show a message as is.
  */
-export function webhookPayload(
-  alert: CostAlertDto,
-  budget: { timeZone: string; category: string | null; model: string | null },
-): Record<string, unknown> {
+export function webhookPayload(alert: CostAlertDto, budget: { timeZone: string; category: string | null; model: string | null }) {
   const scope = [budget.category && `category ${budget.category}`, budget.model && `model ${budget.model}`].filter(Boolean).join(', ');
   return {
     type: 'cost_alert',
@@ -27,3 +24,5 @@ export function webhookPayload(
     },
   };
 }
+
+export type CostAlertWebhookPayload = ReturnType<typeof webhookPayload>;

@@ -52,10 +52,7 @@ export class BudgetGate {
     if (!(options.deferrable ?? DEFERRABLE_PURPOSES.has(purpose))) return { postpone: false };
     const now = this.clock.now();
     const applying = (await this.exceededCaps(now)).filter(
-      (cap) =>
-        cap.until > now &&
-        (cap.modelId === null || cap.modelId === modelId) &&
-        (cap.category === null || cap.category === options.category),
+      (cap) => cap.until > now && (cap.modelId === null || cap.modelId === modelId) && (cap.category === null || cap.category === options.category),
     );
     if (applying.length === 0) return { postpone: false };
     const until = new Date(Math.max(...applying.map((cap) => cap.until.getTime())));

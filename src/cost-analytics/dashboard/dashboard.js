@@ -116,7 +116,7 @@
           element('td', `$${status.spentUsd} (${status.percentUsed}%)`, status.exceeded ? 'number level-exceeded' : 'number'),
           element('td', `$${status.budget.limitUsd}`, 'number'),
           element('td', `$${status.projectedPeriodCostUsd}`, 'number'),
-          element('td', status.exceeded ? 'exceeded' : status.crossesOn ?? 'not this period'),
+          element('td', status.exceeded ? 'exceeded' : (status.crossesOn ?? 'not this period')),
         );
         return row;
       }),

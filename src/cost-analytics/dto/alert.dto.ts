@@ -46,6 +46,6 @@ export class CostAlertListQueryDto extends PageQueryDto {
 
 export class AlertCheckResultDto {
   @ApiProperty({ example: 3, description: 'Enabled budgets checked' }) budgetsChecked!: number;
-  @ApiProperty({ type: [CostAlertDto], description: 'Alerts raised by this check (each fires once per budget, period and threshold)' })
+  @ApiProperty({ type: [CostAlertDto], description: 'Alerts raised by this check (each fires once per budget, period, limit and threshold)' })
   fired!: CostAlertDto[];
 }

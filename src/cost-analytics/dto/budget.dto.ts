@@ -18,6 +18,7 @@ import {
 import { BUDGET_PERIODS, type BudgetPeriod } from '../budgets/budget';
 
 const USD_LIMIT = /^(?=.*[1-9])\d{1,14}(\.\d{1,6})?$/;
+// eslint-disable-next-line no-control-regex -- matching NUL is the point: PostgreSQL text cannot hold it
 const NO_NUL = /^[^\u0000]*$/;
 
 /** Optional alert thresholds: 1 to 10 distinct whole percentages of the limit. */

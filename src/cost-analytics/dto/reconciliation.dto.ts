@@ -15,7 +15,12 @@ export class CallDifferenceDto {
   @ApiProperty({ example: 10230 }) localTokens!: number;
   @ApiProperty({ example: 10242 }) reportedTokens!: number;
   @ApiProperty({ example: 12, description: 'reported − local; billed tokens follow the reported count' }) tokenDifference!: number;
-  @ApiProperty({ nullable: true, type: String, example: '0.00020484', description: 'Cost of the call (null for calls recorded before prices were kept per call)' })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '0.00020484',
+    description: 'Cost of the call (null for calls recorded before prices were kept per call)',
+  })
   costUsd!: string | null;
 }
 

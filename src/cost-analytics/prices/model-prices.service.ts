@@ -44,7 +44,12 @@ export class ModelPricesService {
       currentPricePerMillionTokens: model.current,
       prices: prices
         .filter((price) => price.model_id === model.id)
-        .map((price) => ({ model: price.model, pricePerMillionTokens: price.price, effectiveFrom: price.effective_from, createdAt: price.created_at })),
+        .map((price) => ({
+          model: price.model,
+          pricePerMillionTokens: price.price,
+          effectiveFrom: price.effective_from,
+          createdAt: price.created_at,
+        })),
     }));
   }
 

@@ -31,13 +31,7 @@ export interface PeriodForecast {
   exceeded: boolean;
 }
 
-export function forecastPeriod(input: {
-  spentUsd: Decimal;
-  paceUsdPerDay: Decimal;
-  asOf: Date;
-  endsAt: Date;
-  limitUsd?: Decimal;
-}): PeriodForecast {
+export function forecastPeriod(input: { spentUsd: Decimal; paceUsdPerDay: Decimal; asOf: Date; endsAt: Date; limitUsd?: Decimal }): PeriodForecast {
   const remainingDays = Decimal.max(0, new Decimal(input.endsAt.getTime() - input.asOf.getTime()).div(DAY_MS));
   const forecastRemainingUsd = input.paceUsdPerDay.mul(remainingDays);
   const exceeded = input.limitUsd !== undefined && input.spentUsd.gte(input.limitUsd);

@@ -19,8 +19,20 @@ export function costReportCsv({ days, cells }: CostReportCells): string {
   for (const cell of cells) {
     const day = days[cell.dayIndex];
     lines.push(
-      [day.date, day.isoWeek, cell.model, cell.category ?? '', cell.purpose, cell.items, cell.tokens, cell.localTokens,
-        cell.tokens - cell.localTokens, formatUsd(cell.costUsd)].map(field).join(','),
+      [
+        day.date,
+        day.isoWeek,
+        cell.model,
+        cell.category ?? '',
+        cell.purpose,
+        cell.items,
+        cell.tokens,
+        cell.localTokens,
+        cell.tokens - cell.localTokens,
+        formatUsd(cell.costUsd),
+      ]
+        .map(field)
+        .join(','),
     );
   }
   return lines.join('\r\n') + '\r\n';

@@ -56,7 +56,7 @@ export class CostReportController {
   }
 
   @Get('reconciliation')
-  @ApiOperation({ summary: "Tokens the provider reported vs tokens counted locally, and the calls where they differ" })
+  @ApiOperation({ summary: 'Tokens the provider reported vs tokens counted locally, and the calls where they differ' })
   @ApiOkResponse({ type: ReconciliationDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   reconciliation(@Query() query: ReconciliationQueryDto): Promise<ReconciliationDto> {

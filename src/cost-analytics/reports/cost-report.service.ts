@@ -79,9 +79,18 @@ export class CostReportService {
       ...total,
       byDay: days.map((day, index) => ({ date: day.date, isoWeek: day.isoWeek, ...usageSummary(daily.days[index]) })),
       byWeek: weeks(days, daily.weeks),
-      byCategory: byCostDescending(of('category').map((row) => ({ category: row.category, ...usageSummary(row) })), (row) => row.category ?? ''),
-      byModel: byCostDescending(of('model').map((row) => ({ model: row.model ?? '', ...usageSummary(row) })), (row) => row.model),
-      byPurpose: byCostDescending(of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...usageSummary(row) })), (row) => row.purpose),
+      byCategory: byCostDescending(
+        of('category').map((row) => ({ category: row.category, ...usageSummary(row) })),
+        (row) => row.category ?? '',
+      ),
+      byModel: byCostDescending(
+        of('model').map((row) => ({ model: row.model ?? '', ...usageSummary(row) })),
+        (row) => row.model,
+      ),
+      byPurpose: byCostDescending(
+        of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...usageSummary(row) })),
+        (row) => row.purpose,
+      ),
       projectedMonthly,
       queryCacheSavings: { ...queryCacheSavings, costUsd: formatUsd(queryCacheSavings.costUsd) },
     };

@@ -68,10 +68,9 @@ export class LocalCalendar {
     requests: ReadonlyArray<{ unit: PeriodUnit; timeZone: string }>,
   ): Promise<Array<{ current: LocalPeriod; previous: LocalPeriod }>> {
     if (requests.length === 0) return [];
-    const rows: Array<{ start: string; starts_at: Date; ends_at: Date; previous_start: string; previous_starts_at: Date }> =
-      await this.zoned(() =>
-        this.db.query(PERIODS_SQL, [requests.map((r) => r.unit), requests.map((r) => r.timeZone), at.toISOString()]),
-      );
+    const rows: Array<{ start: string; starts_at: Date; ends_at: Date; previous_start: string; previous_starts_at: Date }> = await this.zoned(() =>
+      this.db.query(PERIODS_SQL, [requests.map((r) => r.unit), requests.map((r) => r.timeZone), at.toISOString()]),
+    );
     return rows.map((row) => ({
       current: { start: row.start, startsAt: row.starts_at, endsAt: row.ends_at },
       previous: { start: row.previous_start, startsAt: row.previous_starts_at, endsAt: row.starts_at },

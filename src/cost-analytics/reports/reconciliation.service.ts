@@ -5,6 +5,7 @@ import type { ReconciliationDto } from '../dto/reconciliation.dto';
 import { formatUsd } from '../money';
 import { RollupReader } from '../rollups/rollup-reader';
 import { type CostReportOptions, CostReportService, usageSummary } from './cost-report.service';
+import { readPage } from '../../database/read-page';
 
 interface CallRow {
   id: string;
@@ -39,19 +40,22 @@ export class ReconciliationService {
     const { days, timeZone } = await this.reports.localDays(startDate, endDate, options);
     const from = days[0].startsAt;
     const to = days[days.length - 1].endsAt;
-    const [[totals], rows, [{ total }]] = await Promise.all([
+    const [[totals], { rows, total }] = await Promise.all([
       this.reader.totals([{ from: from.getTime(), to: to.getTime() }]),
-      this.db.query(
-        `SELECT c.id, m.name AS model, c.request_id, c.created_at, c.inputs, c.local_tokens, c.reported_tokens,
-                c.token_difference, c.cost_usd::text AS cost_usd
-         FROM provider_calls c JOIN embedding_models m ON m.id = c.model_id
-         WHERE c.token_difference <> 0 AND c.created_at >= $1 AND c.created_at < $2
-         ORDER BY c.created_at DESC, c.id LIMIT $3 OFFSET $4`,
-        [from.toISOString(), to.toISOString(), options.limit, options.offset],
-      ) as Promise<CallRow[]>,
-      this.db.query(
-        `SELECT count(*)::int AS total FROM provider_calls WHERE token_difference <> 0 AND created_at >= $1 AND created_at < $2`,
-        [from.toISOString(), to.toISOString()],
+      readPage<CallRow>(
+        this.db,
+        {
+          sql: `SELECT c.id, m.name AS model, c.request_id, c.created_at, c.inputs, c.local_tokens, c.reported_tokens,
+                       c.token_difference, c.cost_usd::text AS cost_usd
+                FROM provider_calls c JOIN embedding_models m ON m.id = c.model_id
+                WHERE c.token_difference <> 0 AND c.created_at >= $1 AND c.created_at < $2
+                ORDER BY c.created_at DESC, c.id LIMIT $3 OFFSET $4`,
+          params: [from.toISOString(), to.toISOString(), options.limit, options.offset],
+        },
+        {
+          sql: `SELECT count(*)::int AS total FROM provider_calls WHERE token_difference <> 0 AND created_at >= $1 AND created_at < $2`,
+          params: [from.toISOString(), to.toISOString()],
+        },
       ),
     ]);
     return {

@@ -186,11 +186,7 @@ export class RollupReader {
 
   /** Totals per day and per ISO week over consecutive days. */
   async daysAndWeeks(days: readonly ReportDay[]): Promise<DayAndWeekSums> {
-    const rows = await DAYS_AND_WEEKS.run(this.db, [
-      ...spanParameters(days),
-      days.map((_, index) => index),
-      days.map((day) => day.isoWeek),
-    ]);
+    const rows = await DAYS_AND_WEEKS.run(this.db, [...spanParameters(days), days.map((_, index) => index), days.map((day) => day.isoWeek)]);
     const byDay = new Map(rows.filter((row) => row.by_week === 0).map((row) => [row.range_index, sums(row)]));
     return {
       days: days.map((_, index) => byDay.get(index) ?? sums(undefined)),
@@ -220,7 +216,13 @@ export class RollupReader {
 /** $1–$9 of every query here, for the ranges numbered in order; spans equal in grain, bounds and scope are shared. */
 function spanParameters(ranges: ReadonlyArray<{ from: number; to: number; modelId?: number | null; category?: string | null }>): unknown[] {
   const ids = new Map<string, number>();
-  const spans = { grain: [] as string[], from: [] as string[], to: [] as string[], modelId: [] as Array<number | null>, category: [] as Array<string | null> };
+  const spans = {
+    grain: [] as string[],
+    from: [] as string[],
+    to: [] as string[],
+    modelId: [] as Array<number | null>,
+    category: [] as Array<string | null>,
+  };
   const uses = { spanId: [] as number[], rangeIndex: [] as number[], sign: [] as number[] };
   ranges.forEach((range, rangeIndex) => {
     const modelId = range.modelId ?? null;

@@ -56,8 +56,7 @@ function decodeVectors(
   dimensions: number,
   requestId?: string,
 ): Float32Array[] {
-  const malformed = (why: string) =>
-    new ProviderError('transient', `provider sent a malformed response: ${why}`, { requestId });
+  const malformed = (why: string) => new ProviderError('transient', `provider sent a malformed response: ${why}`, { requestId });
   if (!Array.isArray(items) || items.length !== expected) {
     throw malformed(`${Array.isArray(items) ? items.length : 'no'} vectors for ${expected} inputs`);
   }

@@ -14,14 +14,7 @@ import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
  * - unavailable: we did not call: the circuit breaker or the rate budget did not admit it
  *   (`ProviderUnavailableError` in circuit-breaker/); come back after `retryAfterMs`.
  */
-export type ProviderErrorKind =
-  | 'transient'
-  | 'rate_limited'
-  | 'quota_exhausted'
-  | 'credentials_rejected'
-  | 'permanent'
-  | 'aborted'
-  | 'unavailable';
+export type ProviderErrorKind = 'transient' | 'rate_limited' | 'quota_exhausted' | 'credentials_rejected' | 'permanent' | 'aborted' | 'unavailable';
 
 export interface ProviderErrorDetails {
   status?: number;

@@ -8,6 +8,7 @@ export const MAX_ANSWER_CHARS = 40_000;
 export const MAX_CATEGORY_CHARS = 100;
 export const MAX_BULK_ITEMS = 5_000;
 
+// eslint-disable-next-line no-control-regex -- matching NUL is the point: PostgreSQL text cannot hold it
 const NO_NUL = /^[^\u0000]*$/;
 const NOT_BLANK = /\S/;
 
@@ -65,7 +66,8 @@ export class EmbeddingStatusDto {
 
   @ApiProperty({
     enum: ['embedded', 'pending', 'stale', 'failed'],
-    description: 'embedded: current content; pending: on its way; stale: an older version is embedded and the new one is on its way; failed: dead-lettered',
+    description:
+      'embedded: current content; pending: on its way; stale: an older version is embedded and the new one is on its way; failed: dead-lettered',
   })
   state!: string;
 
@@ -81,7 +83,8 @@ export class QaPairDto {
   @ApiProperty() question!: string;
   @ApiProperty() answer!: string;
   @ApiProperty({ example: 'account' }) category!: string;
-  @ApiProperty({ description: 'Bumped on every change (question, answer or category); the ETag is this number in quotes', example: 1 }) version!: number;
+  @ApiProperty({ description: 'Bumped on every change (question, answer or category); the ETag is this number in quotes', example: 1 })
+  version!: number;
   @ApiProperty() createdAt!: Date;
   @ApiProperty() updatedAt!: Date;
   @ApiProperty({ type: EmbeddingStatusDto }) embedding!: EmbeddingStatusDto;

@@ -28,7 +28,7 @@ export class SearchRequestDto {
     enum: SEARCH_MODES,
     description:
       '`vector`: nearest neighbours of the query embedding (active model, HNSW). `lexical`: PostgreSQL full-text search, no tokens spent. ' +
-      '`hybrid`: both, merged by reciprocal rank fusion. Default: the deployment\'s `SEARCH_DEFAULT_MODE` (vector).',
+      "`hybrid`: both, merged by reciprocal rank fusion. Default: the deployment's `SEARCH_DEFAULT_MODE` (vector).",
   })
   @IsOptional()
   @IsIn(SEARCH_MODES, { message: `must be one of ${SEARCH_MODES.join(', ')}` })
@@ -49,15 +49,24 @@ export class SearchHitDto {
   category!: string;
 
   @ApiProperty({
-    description: 'Relevance in the answering mode, higher first: cosine similarity (vector), ts_rank_cd (lexical), fused reciprocal-rank score (hybrid)',
+    description:
+      'Relevance in the answering mode, higher first: cosine similarity (vector), ts_rank_cd (lexical), fused reciprocal-rank score (hybrid)',
     example: 0.83,
   })
   score!: number;
 
-  @ApiProperty({ description: 'Cosine similarity to the query, 1 = same direction; null when the pair was found only lexically', example: 0.83, nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Cosine similarity to the query, 1 = same direction; null when the pair was found only lexically',
+    example: 0.83,
+    nullable: true,
+    type: Number,
+  })
   similarity!: number | null;
 
-  @ApiProperty({ description: 'The pair changed since its embedding was made; its new embedding is on the way (false for lexical hits: the index follows every edit)' })
+  @ApiProperty({
+    description:
+      'The pair changed since its embedding was made; its new embedding is on the way (false for lexical hits: the index follows every edit)',
+  })
   stale!: boolean;
 }
 
