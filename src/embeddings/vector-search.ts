@@ -65,23 +65,21 @@ export class VectorSearch {
    * vectors in a MATERIALIZED CTE, then a LATERAL k-NN per source through the model's HNSW
    * index, with the self-match, stale neighbours and the similarity filter outside the index
    * scan (pgvector's advice for distance thresholds). `hnsw.ef_search` is max(40, k + 1),
-   * set LOCAL: in `manager`'s transaction when given, in a transaction of its own otherwise.
+   * set LOCAL in the caller's transaction `tx` (which also writes what it finds).
    */
   async currentNeighbours(
     model: { id: number; dimensions: number },
     ids: string[],
     threshold: number,
     neighbours: number,
-    manager?: EntityManager,
+    tx: EntityManager,
   ): Promise<CurrentNeighbour[]> {
     const cast = vectorCast(model);
     const modelId = checkedInt(model.id);
-    const run = async (tx: EntityManager): Promise<CurrentNeighbour[]> => {
-      await tx.query(`SET LOCAL hnsw.ef_search = ${checkedInt(Math.max(MIN_EF_SEARCH, neighbours + 1))}`);
-      // The k-NN takes one extra row because a pair finds itself first.
-      const rows: Array<{ source_id: string; source_hash: string; neighbour_id: string; neighbour_hash: string; similarity: number }> =
-        await tx.query(
-          `WITH sources AS MATERIALIZED (
+    await tx.query(`SET LOCAL hnsw.ef_search = ${checkedInt(Math.max(MIN_EF_SEARCH, neighbours + 1))}`);
+    // The k-NN takes one extra row because a pair finds itself first.
+    const rows: Array<{ source_id: string; source_hash: string; neighbour_id: string; neighbour_hash: string; similarity: number }> = await tx.query(
+      `WITH sources AS MATERIALIZED (
            SELECT e.qa_pair_id AS id, e.content_hash, e.embedding::${cast} AS embedding
            FROM embeddings e JOIN qa_pairs q ON q.id = e.qa_pair_id AND q.content_hash = e.content_hash
            WHERE e.model_id = ${modelId} AND e.qa_pair_id = ANY($1::uuid[])
@@ -96,16 +94,14 @@ export class VectorSearch {
          ) n
          JOIN qa_pairs q ON q.id = n.id AND q.content_hash = n.content_hash
          WHERE n.id <> s.id AND n.similarity >= $2`,
-          [ids, threshold],
-        );
-      return rows.map((r) => ({
-        sourceId: r.source_id,
-        sourceHash: r.source_hash,
-        neighbourId: r.neighbour_id,
-        neighbourHash: r.neighbour_hash,
-        similarity: Number(r.similarity),
-      }));
-    };
-    return manager ? run(manager) : this.db.transaction(run);
+      [ids, threshold],
+    );
+    return rows.map((r) => ({
+      sourceId: r.source_id,
+      sourceHash: r.source_hash,
+      neighbourId: r.neighbour_id,
+      neighbourHash: r.neighbour_hash,
+      similarity: Number(r.similarity),
+    }));
   }
 }

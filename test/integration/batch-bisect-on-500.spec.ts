@@ -1,7 +1,7 @@
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
-import type { EmbeddingJobData } from '../../src/queue/embedding-job';
 import { BatchEmbedder } from '../../src/queue/batch-embedder';
 import { ProviderProxy } from '../support/provider-proxy';
+import { ingestJobs } from '../support/batch-jobs';
 import { countRows, useTestApp } from '../support/test-context';
 
 const MODEL = 'text-embedding-3-small';
@@ -22,14 +22,11 @@ describe('a batch failing with 500 because of one input', () => {
 
   const t = useTestApp({ env: () => ({ ROLE: 'api', OPENAI_BASE_URL: proxy.baseURL }) });
 
-  const ingestJobs = (rows: Array<{ id: string; content_hash: string }>): EmbeddingJobData[] =>
-    rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
-
   it('is halved until the culprit fails alone; its neighbours are embedded, the failed calls billed nothing', async () => {
     const items = Array.from({ length: 8 }, (_, i) => ({ question: `Bisect ${i}?`, answer: i === 3 ? `Contains ${POISON}.` : `Plain answer ${i}.` }));
     expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     const rows: Array<{ id: string; content_hash: string }> = await t.db.query(`SELECT id, content_hash FROM qa_pairs ORDER BY question`);
-    const jobs = ingestJobs(rows);
+    const jobs = ingestJobs(rows, MODEL);
     proxy.received = 0;
 
     const results = await t.app.get(BatchEmbedder).process(MODEL, jobs);
@@ -51,7 +48,7 @@ describe('a batch failing with 500 because of one input', () => {
     const items = Array.from({ length: 64 }, (_, i) => ({ question: `Outage ${i}?`, answer: `Answer ${i}.` }));
     expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
     const rows: Array<{ id: string; content_hash: string }> = await t.db.query(`SELECT id, content_hash FROM qa_pairs`);
-    const jobs = ingestJobs(rows);
+    const jobs = ingestJobs(rows, MODEL);
     t.fake.configure({ errors: { rate: 1, status: 500 } });
     proxy.received = 0;
 

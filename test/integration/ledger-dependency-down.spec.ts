@@ -1,7 +1,7 @@
 import { isDependencyDown } from '../../src/common/dependency-errors';
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
-import type { EmbeddingJobData } from '../../src/queue/embedding-job';
 import { BatchEmbedder } from '../../src/queue/batch-embedder';
+import { createPairsAsJobs, ingestJobs } from '../support/batch-jobs';
 import { countRows, useTestApp } from '../support/test-context';
 
 const MODEL = 'text-embedding-3-small';
@@ -25,19 +25,6 @@ describe('paid calls while PostgreSQL goes away (real statements failing with 57
     await t.db.query(`TRUNCATE embeddings, dead_letters, usage_ledger, provider_calls, qa_pairs CASCADE`);
     t.fake.stats();
   });
-
-  async function createPairs(tag: string, count: number): Promise<EmbeddingJobData[]> {
-    const items = Array.from({ length: count }, (_, i) => ({
-      question: `${tag} question ${i}?`,
-      answer: Array.from({ length: 150 }, (_, w) => `word${(i * 7 + w) % 97}`).join(' '),
-    }));
-    expect((await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } })).status).toBe(201);
-    const rows: Array<{ id: string; content_hash: string }> = await t.db.query(
-      `SELECT id, content_hash FROM qa_pairs WHERE question LIKE $1 ORDER BY question`,
-      [`${tag} %`],
-    );
-    return rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
-  }
 
   /** Makes the first `times` statements writing `table` (matching `when`) fail as if the server shut down. */
   async function failAsShutdown(table: string, times: number, when = 'true'): Promise<() => Promise<void>> {
@@ -63,7 +50,7 @@ describe('paid calls while PostgreSQL goes away (real statements failing with 57
       .reduce((sum, r) => sum + r.inputs, 0);
 
   it('vectors answered while the store is briefly down are kept, not bought again', async () => {
-    const jobs = await createPairs('store-down', 6);
+    const jobs = await createPairsAsJobs(t, MODEL, 'store-down', 6, 150);
     const restore = await failAsShutdown('embeddings', 2);
     let first;
     try {
@@ -80,7 +67,7 @@ describe('paid calls while PostgreSQL goes away (real statements failing with 57
   });
 
   it('a ledger that cannot record the call: the jobs fail with the outage (no attempt spent), not as a provider failure', async () => {
-    const jobs = await createPairs('ledger-down', 3);
+    const jobs = await createPairsAsJobs(t, MODEL, 'ledger-down', 3, 150);
     // Every attempt to record a call before sending fails for the whole test.
     const restore = await failAsShutdown('provider_calls', 1_000);
     let results;
@@ -110,9 +97,7 @@ describe('a call the guard could not admit because Redis is down', () => {
     const [row] = await t.db.query(`SELECT id, content_hash FROM qa_pairs`);
     await t.db.query(`TRUNCATE usage_ledger, provider_calls CASCADE`);
     const processor = t.app.get(BatchEmbedder);
-    const [result] = await processor.process(MODEL, [
-      { qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 },
-    ]);
+    const [result] = await processor.process(MODEL, ingestJobs([row], MODEL));
 
     expect(result.ok).toBe(false);
     expect(await t.db.query(`SELECT status FROM provider_calls`)).toEqual([{ status: 'not_billed' }]);

@@ -1,5 +1,5 @@
-import type { EmbeddingJobData } from '../../src/queue/embedding-job';
 import { BatchEmbedder } from '../../src/queue/batch-embedder';
+import { createPairsAsJobs } from '../support/batch-jobs';
 import { waitFor } from '../support/test-app';
 import { countRows, useTestApp } from '../support/test-context';
 
@@ -25,20 +25,6 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
     t.fake.stats(); // stats are cumulative: tests compare before/after
   });
 
-  async function createPairs(tag: string, count: number, wordsPerAnswer = 1): Promise<EmbeddingJobData[]> {
-    const items = Array.from({ length: count }, (_, i) => ({
-      question: `${tag} question ${i}?`,
-      answer: Array.from({ length: wordsPerAnswer }, (_, w) => `word${(i * 7 + w) % 97}`).join(' '),
-    }));
-    const created = await t.app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items } });
-    expect(created.status).toBe(201);
-    const rows: Array<{ id: string; content_hash: string }> = await t.db.query(
-      `SELECT id, content_hash FROM qa_pairs WHERE question LIKE $1 ORDER BY question`,
-      [`${tag} %`],
-    );
-    return rows.map((row) => ({ qaPairId: row.id, contentHash: row.content_hash, model: MODEL, purpose: 'ingest', priority: 50 }));
-  }
-
   const answeredInputs = () =>
     t.fake
       .stats()
@@ -53,7 +39,7 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
     (await t.db.query(`SELECT qa_pair_id, count(*)::int AS n FROM usage_ledger GROUP BY qa_pair_id`)) as Array<{ n: number }>;
 
   it('a ledger write that fails after the provider answered: the spend stays in the ledger once, the retry buys nothing again', async () => {
-    const jobs = await createPairs('confirm-fails', 9, 150);
+    const jobs = await createPairsAsJobs(t, MODEL, 'confirm-fails', 9, 150);
     // The write that records the provider's answer fails once (a sequence is not rolled back with the failed statement).
     await t.db.query(`
       CREATE SEQUENCE answered_call_faults;
@@ -90,7 +76,7 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
   });
 
   it("a packed batch whose 2nd call fails keeps the 1st call's vectors; the retry sends only the rest", async () => {
-    const jobs = await createPairs('second-group-fails', 6, 150);
+    const jobs = await createPairsAsJobs(t, MODEL, 'second-group-fails', 6, 150);
     t.fake.configure({ latency: { ms: 300, jitterMs: 0 } });
     const running = processor.process(MODEL, jobs);
     // Once the first call is answered, the next request fails (decided after its latency, so it is the second call).

@@ -34,8 +34,9 @@ describe('PostgreSQL restarted while the queue works', () => {
       ...fakeProviderEnv(fake),
       DATABASE_URL: postgres.url('blip'),
       QUEUE_MAX_ATTEMPTS: '3',
-      QUEUE_BATCH_MAX_INPUTS: '50',
-      QUEUE_CONCURRENCY: '100',
+      // Paced so the ingest (≈ 50 rounds of two 10-input calls) outlasts the blip: jobs must start while PostgreSQL is down.
+      QUEUE_BATCH_MAX_INPUTS: '10',
+      QUEUE_CONCURRENCY: '20',
     });
     app = await TestApp.start(environment);
     db = await openDatabase(postgres.url('blip'));
@@ -58,6 +59,8 @@ describe('PostgreSQL restarted while the queue works', () => {
       expect((await app.request('POST', '/api/v1/qa-pairs/bulk', { body: { items: items.slice(start, start + 500) } })).status).toBe(201);
     }
     await waitFor(async () => (await count(`SELECT count(*) FROM embeddings`)) >= 100, 60_000, 20);
+    // The blip hits a running ingest: most of the work is still to do.
+    expect(await count(`SELECT count(*) FROM embeddings`)).toBeLessThan(PAIRS - 200);
 
     postgres.stop();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
@@ -66,8 +69,9 @@ describe('PostgreSQL restarted while the queue works', () => {
     await waitFor(async () => (await count(`SELECT count(*) FROM embeddings`)) === PAIRS, 90_000, 250).catch(() => undefined);
     const letters = await db.query(`SELECT error_kind, last_error, count(*)::int AS n FROM dead_letters GROUP BY 1, 2`);
     expect({ embedded: await count(`SELECT count(*) FROM embeddings`), letters }).toEqual({ embedded: PAIRS, letters: [] });
-    // The blip did hit work in progress: jobs were held back for it.
+    // No job spent an attempt on the blip. (Whether a job was deferred at its start or held at its
+    // store depends on where the blip caught it, so neither count is asserted: both lose nothing.)
     const metrics = String((await app.request('GET', '/metrics')).body);
-    expect(Number(/embsvc_embedding_jobs_deferred_total\{reason="dependency_down"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(Number(/embsvc_embedding_jobs_total\{outcome="retry"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBe(0);
   }, 180_000);
 });

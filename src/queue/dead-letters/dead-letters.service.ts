@@ -43,9 +43,10 @@ export class DeadLettersService {
 
   /** Replays every letter matching the filter (an empty filter replays all), in pages. */
   async replayMatching(filter: DeadLetterFilter): Promise<{ replayed: number }> {
+    const query = await this.query(filter);
     let replayed = 0;
     for (;;) {
-      const page = await this.letters.firstById(await this.query(filter), 500);
+      const page = await this.letters.firstById(query, 500);
       if (page.length === 0) return { replayed };
       replayed += (await this.replayLetters(page)).replayed;
     }
