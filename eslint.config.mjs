@@ -35,9 +35,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // The dashboard's script runs in the browser, next to the Chart.js it loads first.
-    files: ['src/**/dashboard/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, Chart: 'readonly' } },
+    // The console's ES modules run in the browser (Chart.js, loaded first, is read as globalThis.Chart).
+    files: ['src/console/web/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
   },
   prettier,
 );

@@ -8,6 +8,10 @@ import { UnconfirmedSpend1765100000400 } from './1765100000400-unconfirmed-spend
 import { AlertsPerLimit1765100000410 } from './1765100000410-alerts-per-limit';
 import { NearDuplicatePairIndexes1765100000500 } from './1765100000500-near-duplicate-pair-indexes';
 import { LexicalSearch1765100000600 } from './1765100000600-lexical-search';
+import { RetrievalEvaluation1765200000100 } from './1765200000100-retrieval-evaluation';
+import { BatchLane1765200000200 } from './1765200000200-batch-lane';
+import { NearDuplicateDismissals1765300000100 } from './1765300000100-near-duplicate-dismissals';
+import { ProviderCallTraceId1765400000100 } from './1765400000100-provider-call-trace-id';
 
 /**
  * Every schema migration, in order. Listed by hand (not globbed) so the app, the CLI,
@@ -23,4 +27,8 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   AlertsPerLimit1765100000410,
   NearDuplicatePairIndexes1765100000500,
   LexicalSearch1765100000600,
+  RetrievalEvaluation1765200000100,
+  BatchLane1765200000200,
+  NearDuplicateDismissals1765300000100,
+  ProviderCallTraceId1765400000100,
 ];

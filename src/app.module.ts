@@ -4,6 +4,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
+import { BatchLaneModule } from './batch-lane/batch-lane.module';
 import { CircuitBreakerModule } from './circuit-breaker/circuit-breaker.module';
 import { adminAuthMiddleware } from './common/admin-auth.middleware';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
@@ -13,9 +14,11 @@ import { loggerParams } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CompareModule } from './compare/compare.module';
+import { ConsoleModule } from './console/console.module';
 import { CostAnalyticsModule } from './cost-analytics/cost-analytics.module';
 import { DatabaseModule } from './database/database.module';
 import { EmbeddingsModule } from './embeddings/embeddings.module';
+import { EvaluationModule } from './evaluation/evaluation.module';
 import { HealthController } from './health/health.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { MigrationModule } from './model-migration/migration.module';
@@ -43,10 +46,13 @@ export class AppModule {
         CircuitBreakerModule,
         EmbeddingsModule,
         SearchModule,
+        EvaluationModule,
+        BatchLaneModule,
         QueueModule,
         QaPairsModule,
         CompareModule,
         MigrationModule,
+        ConsoleModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -10,10 +10,12 @@ import { jsonBody } from './common/json-body';
 import { createValidationPipe } from './common/validation.pipe';
 import { type AppConfig, hasRole } from './config/app-config';
 import { EmbeddingModelsService } from './embeddings/embedding-models.service';
+import { traceHttpRequests } from './tracing/http-tracing';
+import { tracingEnabled } from './tracing/spans';
 
 export const API_PREFIX = 'api/v1';
 /** Routes that live outside /api/v1. */
-const UNPREFIXED = ['health', 'metrics', 'dashboard', 'dashboard/{*path}', 'admin/queues', 'admin/queues/{*path}'];
+const UNPREFIXED = ['health', 'metrics', 'console', 'console/{*path}', 'dashboard', 'dashboard/{*path}', 'admin/queues', 'admin/queues/{*path}'];
 
 /**
  * Builds the service for a process: an HTTP app when the roles include `api`, otherwise
@@ -31,6 +33,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication | I
   }
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  // The request's server span, when tracing is on, wraps everything after it (refusals included).
+  if (tracingEnabled()) app.use(traceHttpRequests());
   // Authentication comes first: no body is read for a caller without a valid key.
   app.use(authenticateBeforeBody(app.get(ApiKeys)));
   app.use(...jsonBody(config.http.bodyLimitMb));
@@ -51,7 +55,7 @@ function openApiConfig() {
       .setTitle('Embedding service')
       .setDescription(
         'QA pairs embedded with OpenAI into pgvector: search, background queue, circuit breaker, comparison tools, cost analytics and model migration. ' +
-          'Every endpoint but /health, /docs and the dashboard page needs an API key (header `x-api-key` or `Authorization: Bearer`); admin actions need an admin key.',
+          'Every endpoint but /health, /docs and the console page (/console) needs an API key (header `x-api-key` or `Authorization: Bearer`); admin actions need an admin key.',
       )
       .setVersion('1')
       .setLicense('MIT', 'https://opensource.org/licenses/MIT')

@@ -5,6 +5,7 @@ import { createApp } from './bootstrap';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
 import { EventStreams } from './model-migration/event-streams';
+import { startTracing, type Tracing } from './tracing/tracing';
 
 const IDLE_SWEEP_MS = 50;
 
@@ -12,8 +13,11 @@ const IDLE_SWEEP_MS = 50;
 async function main(): Promise<void> {
   loadDotEnv();
   let config;
+  let tracing: Tracing | undefined;
   try {
     config = loadConfig();
+    // Before Nest boots, so the first request and the first job are traced (off unless OTEL_* configure it).
+    tracing = await startTracing();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -28,15 +32,15 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({ msg: 'embedding service started', roles: config.roles, port: 'listen' in app ? config.http.port : undefined }) + '\n',
   );
-  stopGracefully(app, config);
+  stopGracefully(app, config, tracing);
 }
 
 /**
  * On SIGTERM/SIGINT: stop accepting HTTP requests and let those in flight finish (up to
  * HTTP_SHUTDOWN_GRACE_MS), then close the rest (workers drain their jobs before the queue
- * and database connections go).
+ * and database connections go), then flush the spans still buffered.
  */
-function stopGracefully(app: INestApplication | INestApplicationContext, config: AppConfig): void {
+function stopGracefully(app: INestApplication | INestApplicationContext, config: AppConfig, tracing: Tracing | undefined): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -44,6 +48,8 @@ function stopGracefully(app: INestApplication | INestApplicationContext, config:
     process.stdout.write(JSON.stringify({ msg: 'stopping', signal }) + '\n');
     if ('getHttpServer' in app) await closeHttpServer(app as INestApplication, config.httpShutdownGraceMs);
     await app.close();
+    // The spans of the work that just drained are exported before the process goes.
+    await tracing?.shutdown().catch((error: unknown) => process.stderr.write(`tracing shutdown failed: ${String(error)}\n`));
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -6,6 +6,7 @@ import { CostClock } from '../../src/cost-analytics/cost-clock';
 import { ledgerWriteSql } from '../../src/cost-analytics/ledger-write-sql';
 import { PreparedStatement } from '../../src/cost-analytics/prepared-statement';
 import { CostProjectionService } from '../../src/cost-analytics/reports/cost-projection.service';
+import { LaneUsage } from '../../src/cost-analytics/reports/lane-usage';
 import { CostReportService } from '../../src/cost-analytics/reports/cost-report.service';
 import { QueryCacheSavingsService } from '../../src/cost-analytics/query-cache/query-cache-savings.service';
 import { LocalCalendar } from '../../src/cost-analytics/reports/local-calendar';
@@ -251,7 +252,7 @@ function reportService(db: DataSource): CostReportService {
   const reader = new RollupReader(db);
   const budgets = new BudgetsService(db);
   const projection = new CostProjectionService(calendar, reader, budgets, new BudgetStatusService(calendar, reader, clock), clock);
-  return new CostReportService(calendar, reader, projection, new QueryCacheSavingsService(db));
+  return new CostReportService(calendar, reader, projection, new QueryCacheSavingsService(db), new LaneUsage(db));
 }
 
 /** Cost (exact text) and billed tokens per local day and per category. */

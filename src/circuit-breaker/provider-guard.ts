@@ -12,6 +12,8 @@ import { ProviderUnavailableError, type UnavailableReason } from './provider-una
 import type { BudgetLesson, RateBudget } from './rate-budget';
 import { GUARD_ADMIT_LUA } from './scripts/guard-admit.lua';
 import { GUARD_FINISH_LUA } from './scripts/guard-finish.lua';
+import { ATTR } from '../tracing/semconv';
+import { annotateActiveSpan } from '../tracing/spans';
 
 const ADMIT_SCRIPT = new LuaScript(GUARD_ADMIT_LUA);
 const FINISH_SCRIPT = new LuaScript(GUARD_FINISH_LUA);
@@ -86,6 +88,7 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
       } catch (caught) {
         const error = classifyProviderError(caught);
         const state = await this.afterFailure(reservationId, admission, tokens, error, performance.now() - started);
+        if (state !== undefined) annotateActiveSpan({ [ATTR.breakerStateAfter]: state });
         if (error.kind === 'rate_limited') {
           this.emit('rateLimited');
           continue; // the budget now holds the provider's block; admit gives up past the deadline
@@ -110,6 +113,8 @@ export class ProviderGuard extends EventEmitter<ProviderGuardEvents> {
         [...this.breaker.acquireArgs(permitId), ...this.budget.reserveArgs(reservationId, tokens)],
       )) as AdmitReply;
       const admission = this.breaker.admissionOf([...reply.slice(0, 8)] as AcquireReply, permitId);
+      // On the provider call's span (when tracing): the state that admitted or refused it.
+      annotateActiveSpan({ [ATTR.breakerState]: admission.state, [ATTR.breakerProbe]: admission.probe });
       const refusedBy = reply[8];
       if (refusedBy === 'breaker') throw this.rejected(ProviderUnavailableError.notAdmitted(this.name, admission));
       if (refusedBy === '') {

@@ -7,6 +7,8 @@ import { DriftCheck } from './drift/drift-check';
 import { DriftReports } from './drift/drift-reports';
 import { DriftService } from './drift/drift.service';
 import { DriftController } from './drift/drift.controller';
+import { NearDuplicateDismissals } from './near-duplicates/dismissals';
+import { NearDuplicateDismissalsController } from './near-duplicates/dismissals.controller';
 import { IngestionDuplicateCheck } from './near-duplicates/ingestion-duplicate-check';
 import { NearDuplicateScan } from './near-duplicates/near-duplicate-scan';
 import { NearDuplicatesController } from './near-duplicates/near-duplicates.controller';
@@ -19,10 +21,10 @@ import { CompareRuns } from './runs/compare-runs';
 import { CompareQueueConsumer } from './runs/compare-queue.consumer';
 import { ScanResults } from './near-duplicates/scan-results';
 
-/** Comparison tools: similarity, pair comparison, near-duplicates (in the request, in the background, at ingestion), drift. */
+/** Comparison tools: similarity, pair comparison, near-duplicates (in the request, in the background, at ingestion; dismissed ones), drift. */
 @Module({
   imports: [EmbeddingsModule, ...registerBullQueue(COMPARE_QUEUE)],
-  controllers: [PairComparisonController, NearDuplicatesController, DriftController],
+  controllers: [PairComparisonController, NearDuplicatesController, NearDuplicateDismissalsController, DriftController],
   providers: [
     CompareQueue,
     CompareRuns,
@@ -33,6 +35,7 @@ import { ScanResults } from './near-duplicates/scan-results';
     NearDuplicateScan,
     ScanResults,
     RecordedDuplicates,
+    NearDuplicateDismissals,
     IngestionDuplicateCheck,
     DriftReports,
     DriftCheck,

@@ -58,8 +58,28 @@ export interface AppConfig {
   migration: {
     tickMs: number;
     windowBatches: number;
+    /**
+     * The window shrinks while search p99 (cluster-wide, over windowMs) is above the budget: the
+     * lower of searchP99Ms and searchP99Ratio × the idle p99 (each off when unset).
+     */
+    pacing: { enabled: boolean; searchP99Ratio?: number; searchP99Ms?: number; windowMs: number };
     maxFailureShare: number;
     comparisonSample: number;
+    /** The quality gate's default metric and the most the target may fall below the source on it. */
+    gate: { metric: 'recall@1' | 'recall@5' | 'recall@10' | 'mrr@10' | 'ndcg@10'; margin: number };
+  };
+  /** The Batch API lane: per-batch limits (requests, enqueued tokens, input file size), batches in flight per migration, polling. */
+  batchLane: { maxRequests: number; maxTokens: number; maxFileBytes: number; maxInFlight: number; pollMs: number };
+  evaluation: {
+    /** Most labelled queries one evaluation runs, and most captured queries it compares. */
+    maxQueries: number;
+    capturedSample: number;
+    /** Keep real search queries (off unless set) for this many days. */
+    captureQueries: boolean;
+    captureRetentionDays: number;
+    /** Share of live vector/hybrid searches also run on a migration's target in the background, and most at once per process. */
+    shadowShare: number;
+    shadowMaxInFlight: number;
   };
   /** The circuit breaker around each remote provider (failureRate and slowCallMs: off when unset). */
   breaker: {
@@ -174,8 +194,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     migration: {
       tickMs: e.MIGRATION_TICK_MS,
       windowBatches: e.MIGRATION_WINDOW_BATCHES,
+      pacing: {
+        enabled: e.MIGRATION_PACING,
+        searchP99Ratio: e.MIGRATION_PACING_SEARCH_P99_RATIO || undefined,
+        searchP99Ms: e.MIGRATION_PACING_SEARCH_P99_MS || undefined,
+        windowMs: e.MIGRATION_PACING_WINDOW_MS,
+      },
       maxFailureShare: e.MIGRATION_MAX_FAILURE_SHARE,
       comparisonSample: e.MIGRATION_COMPARISON_SAMPLE,
+      gate: { metric: e.MIGRATION_GATE_METRIC, margin: e.MIGRATION_GATE_MARGIN },
+    },
+    batchLane: {
+      maxRequests: e.BATCH_LANE_MAX_REQUESTS,
+      maxTokens: e.BATCH_LANE_MAX_TOKENS,
+      maxFileBytes: e.BATCH_LANE_MAX_FILE_MB * 1024 * 1024,
+      maxInFlight: e.BATCH_LANE_MAX_IN_FLIGHT,
+      pollMs: e.BATCH_LANE_POLL_MS,
+    },
+    evaluation: {
+      maxQueries: e.EVALUATION_MAX_QUERIES,
+      capturedSample: e.EVALUATION_CAPTURED_SAMPLE,
+      captureQueries: e.EVALUATION_CAPTURE_QUERIES,
+      captureRetentionDays: e.EVALUATION_CAPTURE_RETENTION_DAYS,
+      shadowShare: e.SEARCH_SHADOW_SHARE,
+      shadowMaxInFlight: e.SEARCH_SHADOW_MAX_IN_FLIGHT,
     },
     breaker: {
       failureThreshold: e.BREAKER_FAILURE_THRESHOLD,

@@ -105,8 +105,27 @@ export const envSchema = z.object({
 
   MIGRATION_TICK_MS: envInt(1_000, 50, 60_000),
   MIGRATION_WINDOW_BATCHES: envInt(20, 1, 1_000),
+  MIGRATION_PACING: envBoolean(true),
+  MIGRATION_PACING_SEARCH_P99_RATIO: envNumber(2, 0, 100).refine((ratio) => ratio === 0 || ratio >= 1, 'must be 0 (off) or at least 1'),
+  MIGRATION_PACING_SEARCH_P99_MS: envInt(0, 0, 600_000),
+  MIGRATION_PACING_WINDOW_MS: envInt(10_000, 1_000, 60_000),
   MIGRATION_MAX_FAILURE_SHARE: envNumber(0.05, 0, 1),
   MIGRATION_COMPARISON_SAMPLE: envInt(50, 1, 1_000),
+  MIGRATION_GATE_METRIC: z.enum(['recall@1', 'recall@5', 'recall@10', 'mrr@10', 'ndcg@10']).default('recall@10'),
+  MIGRATION_GATE_MARGIN: envNumber(0.01, 0, 1),
+
+  BATCH_LANE_MAX_REQUESTS: envInt(50_000, 1, 50_000),
+  BATCH_LANE_MAX_TOKENS: envInt(20_000_000, 1_000, 2_000_000_000),
+  BATCH_LANE_MAX_FILE_MB: envInt(190, 1, 200),
+  BATCH_LANE_MAX_IN_FLIGHT: envInt(2, 1, 100),
+  BATCH_LANE_POLL_MS: envInt(30_000, 50, 3_600_000),
+
+  EVALUATION_MAX_QUERIES: envInt(5_000, 1, 100_000),
+  EVALUATION_CAPTURED_SAMPLE: envInt(500, 0, 100_000),
+  EVALUATION_CAPTURE_QUERIES: envBoolean(false),
+  EVALUATION_CAPTURE_RETENTION_DAYS: envInt(30, 1, 3_650),
+  SEARCH_SHADOW_SHARE: envNumber(0, 0, 1),
+  SEARCH_SHADOW_MAX_IN_FLIGHT: envInt(4, 1, 1_000),
 
   COST_ALERT_CHECK_INTERVAL_MS: envInt(60_000, 100, 86_400_000),
   COST_ALERT_WEBHOOK_URL: envOptionalString().refine(

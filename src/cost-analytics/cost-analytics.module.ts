@@ -8,14 +8,13 @@ import { BudgetStatusService } from './budgets/budget-status.service';
 import { BudgetsController } from './budgets/budgets.controller';
 import { BudgetsService } from './budgets/budgets.service';
 import { CostClock } from './cost-clock';
-import { DashboardAssets } from './dashboard/dashboard-assets';
-import { DashboardController } from './dashboard/dashboard.controller';
 import { ModelPricesController } from './prices/model-prices.controller';
 import { ModelPricesService } from './prices/model-prices.service';
 import { QueryCacheSavingsService } from './query-cache/query-cache-savings.service';
 import { CostProjectionService } from './reports/cost-projection.service';
 import { CostReportController } from './reports/cost-report.controller';
 import { CostReportService } from './reports/cost-report.service';
+import { LaneUsage } from './reports/lane-usage';
 import { LocalCalendar } from './reports/local-calendar';
 import { ReconciliationService } from './reports/reconciliation.service';
 import { RollupReader } from './rollups/rollup-reader';
@@ -23,16 +22,17 @@ import { UsageLedgerService } from './usage-ledger.service';
 
 /**
  * Usage ledger and rollups, cost reports and projection, price history, budgets with
- * scheduled alerts and the hard-cap gate, what search's query cache saved, and the dashboard. See README.md.
+ * scheduled alerts and the hard-cap gate, and what search's query cache saved (their charts: the console's Costs page, src/console). See README.md.
  */
 @Module({
-  controllers: [CostReportController, BudgetsController, CostAlertsController, ModelPricesController, DashboardController],
+  controllers: [CostReportController, BudgetsController, CostAlertsController, ModelPricesController],
   providers: [
     UsageLedgerService,
     CostClock,
     LocalCalendar,
     RollupReader,
     CostReportService,
+    LaneUsage,
     CostProjectionService,
     ReconciliationService,
     ModelPricesService,
@@ -43,7 +43,6 @@ import { UsageLedgerService } from './usage-ledger.service';
     CostAlertsService,
     AlertWebhook,
     CostAlertScheduler,
-    DashboardAssets,
   ],
   exports: [UsageLedgerService, BudgetGate, QueryCacheSavingsService],
 })

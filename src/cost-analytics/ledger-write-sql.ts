@@ -46,8 +46,9 @@ const CALL_TOTAL = `call_total AS (
  * request id, inputs, local tokens, reported tokens, duration ms, occurred at (null = the
  * database clock), billed tokens of the call, then one array per item field: qa pair ids,
  * categories, purposes, local tokens, billed tokens; the status (`unconfirmed`: recorded
- * before sending, billed = local; `confirmed`: recorded with the answer); last, with
- * rollups only, the totals shard.
+ * before sending, billed = local; `confirmed`: recorded with the answer); the lane (`live`,
+ * or `batch`: priced at the model's batch price); the trace id of the call (null when not
+ * traced); last, with rollups only, the totals shard.
  *
  * The price is the one effective at the call's time (price-at-sql.ts); cost = billed
  * tokens × price × 10⁻⁶, exact numeric. An unconfirmed call counts in the rollups' sums
@@ -56,13 +57,13 @@ const CALL_TOTAL = `call_total AS (
 export function ledgerWriteSql(options: { rollups: boolean }): string {
   return `
     WITH price AS (
-      SELECT m.id AS model_id, COALESCE($9::timestamptz, now()) AS at, ${priceAtSql('COALESCE($9::timestamptz, now())')} AS per_million
+      SELECT m.id AS model_id, COALESCE($9::timestamptz, now()) AS at, ${priceAtSql('COALESCE($9::timestamptz, now())', '$17::text')} AS per_million
       FROM embedding_models m WHERE m.id = $2
     ), call AS (
       INSERT INTO provider_calls (id, model_id, purpose, request_id, inputs, local_tokens, reported_tokens, duration_ms,
-                                  created_at, price_per_million_tokens, cost_usd, status, settled_at)
+                                  created_at, price_per_million_tokens, cost_usd, status, settled_at, lane, trace_id)
       SELECT $1, price.model_id, $3, $4, $5, $6, $7, $8, price.at, price.per_million, $10::bigint * price.per_million * 0.000001,
-             $16::text, CASE WHEN $16::text = 'unconfirmed' THEN NULL ELSE now() END
+             $16::text, CASE WHEN $16::text = 'unconfirmed' THEN NULL ELSE now() END, $17::text, $18::text
       FROM price
       RETURNING id, model_id, created_at, price_per_million_tokens
     ), items AS (
@@ -79,7 +80,7 @@ export function ledgerWriteSql(options: { rollups: boolean }): string {
              count(*) * u.flag AS unconfirmed_items, sum(billed_tokens) * u.flag AS unconfirmed_tokens, sum(cost_usd) * u.flag AS unconfirmed_cost_usd
       FROM items, (SELECT CASE WHEN $16::text = 'unconfirmed' THEN 1 ELSE 0 END AS flag) AS u
       GROUP BY created_at, model_id, category, purpose, u.flag
-    ), ${CALL_TOTAL}${rollupUpsertsSql('$17')}`
+    ), ${CALL_TOTAL}${rollupUpsertsSql('$19')}`
         : ''
     }
     SELECT count(*)::int AS calls FROM call`;

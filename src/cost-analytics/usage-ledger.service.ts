@@ -26,6 +26,10 @@ export interface ProviderCallRecord {
   occurredAt?: Date;
   /** One entry per input, with tokens counted locally before sending. */
   items: LedgerItem[];
+  /** `batch`: an OpenAI Batch API batch, priced at the model's batch price. Default `live`. */
+  lane?: 'live' | 'batch';
+  /** The OpenTelemetry trace the call was made in (32 hex digits), when tracing is on. */
+  traceId?: string;
 }
 
 /** A call about to be sent: recorded as unconfirmed spend at its locally counted tokens. */
@@ -93,6 +97,26 @@ export class UsageLedgerService {
     return row?.settled === 1;
   }
 
+  /**
+   * Settles an unconfirmed batch call item by item: each item billed what its output line
+   * reported (0 for a line that failed or never ran). Like `settle`, only once.
+   */
+  async settleItems(callId: string, billedPerItem: readonly number[], requestId: string, durationMs: number): Promise<boolean> {
+    const total = billedPerItem.reduce((sum, tokens) => sum + tokens, 0);
+    const [row] = await LEDGER_SETTLE.run(this.db, [
+      callId,
+      'confirmed',
+      requestId,
+      total,
+      Math.round(durationMs),
+      total,
+      billedPerItem,
+      null,
+      totalsShard(callId),
+    ]);
+    return row?.settled === 1;
+  }
+
   private async write(parameters: unknown[], modelId: number): Promise<void> {
     const [written] = await LEDGER_WRITE.run(this.db, parameters);
     if (written?.calls !== 1) throw new Error(`usage not recorded: embedding model ${modelId} does not exist`);
@@ -122,6 +146,9 @@ export function ledgerWriteParameters(call: ProviderCallRecord, status: 'confirm
     localTokens,
     billedTokens,
     status,
+    call.lane ?? 'live',
+    call.traceId ?? null,
+    // Last: the variant without rollups (bench/benchmarks/cost-report.ts) drops it.
     totalsShard(call.callId),
   ];
 }

@@ -10,6 +10,16 @@ import { API_LIMITS, packBatches } from './batch-packing';
 import type { EmbeddingModelEntity } from './embedding-model.entity';
 import { EmbeddingProviders } from './providers/embedding-providers';
 import { classifyProviderError, ProviderError } from './providers/provider-error';
+import {
+  ATTR,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_SYSTEM,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  GEN_AI_OPERATION_EMBEDDINGS,
+} from '../tracing/semconv';
+import { currentTraceId, inSpan, SpanKind } from '../tracing/spans';
 
 export interface EmbedItem {
   text: string;
@@ -66,8 +76,8 @@ export class EmbeddingClient {
     for (const group of packBatches(items, limits)) {
       const callId = randomUUID();
       const ledgerItems: LedgerItem[] = group.map(({ qaPairId, category, purpose, tokens }) => ({ qaPairId, category, purpose, tokens }));
-      // Durable before anything leaves: if this throws, nothing was sent.
-      await this.ledger.recordPending({ callId, modelId: model.id, items: ledgerItems });
+      // Durable before anything leaves: if this throws, nothing was sent. The row keeps the trace it was spent in.
+      await this.ledger.recordPending({ callId, modelId: model.id, items: ledgerItems, traceId: currentTraceId() });
 
       let durationMs = 0;
       let sent = false;
@@ -89,7 +99,7 @@ export class EmbeddingClient {
       const tokens = group.reduce((sum, item) => sum + item.tokens, 0);
       let response: Awaited<ReturnType<typeof send>>;
       try {
-        response = guard ? await guard.call(tokens, send) : await send();
+        response = await this.traced(model, group, tokens, () => (guard ? guard.call(tokens, send) : send()));
       } catch (caught) {
         // The guard failed before sending (Redis down): nothing left, so nothing may stay as unconfirmed spend.
         const notBilled = sent
@@ -121,6 +131,35 @@ export class EmbeddingClient {
       vectors.push(...response.vectors);
     }
     return vectors;
+  }
+
+  /**
+   * The provider call's span (GenAI conventions: `embeddings <model>`), around the guard so a
+   * call the breaker or the budget refused shows too; the guard adds the breaker's state.
+   */
+  private traced<R extends { reportedTokens?: number }>(
+    model: EmbeddingModelEntity,
+    group: EmbedItem[],
+    tokens: number,
+    call: () => Promise<R>,
+  ): Promise<R> {
+    const start = () => ({
+      kind: SpanKind.CLIENT,
+      attributes: {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_EMBEDDINGS,
+        [ATTR_GEN_AI_PROVIDER_NAME]: model.provider,
+        [ATTR_GEN_AI_SYSTEM]: model.provider,
+        [ATTR_GEN_AI_REQUEST_MODEL]: model.apiModel,
+        [ATTR.model]: model.name,
+        [ATTR.pairs]: group.length,
+        [ATTR.localTokens]: tokens,
+      },
+    });
+    return inSpan(`${GEN_AI_OPERATION_EMBEDDINGS} ${model.apiModel}`, start, async (span) => {
+      const response = await call();
+      span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, response.reportedTokens ?? tokens);
+      return response;
+    });
   }
 
   /** Settles without throwing: an unsettled call stays in the ledger as unconfirmed spend, which is what it then is. */

@@ -134,17 +134,17 @@ export class EmbeddingModelsService {
    * the latest price change effective by then, else the registered price (the same rule
    * the usage ledger bills with).
    */
-  async pricesInForce(at: Date = new Date()): Promise<Map<number, string>> {
+  async pricesInForce(at: Date = new Date(), lane: 'live' | 'batch' = 'live'): Promise<Map<number, string>> {
     const rows: Array<{ id: number; price: string }> = await this.db.query(
-      `SELECT m.id, ${priceAtSql('$1::timestamptz')}::text AS price FROM embedding_models m`,
-      [at.toISOString()],
+      `SELECT m.id, ${priceAtSql('$1::timestamptz', '$2::text')}::text AS price FROM embedding_models m`,
+      [at.toISOString(), lane],
     );
     return new Map(rows.map((row) => [row.id, row.price]));
   }
 
-  /** The price per 1M tokens of `model` in force at `at` (see `pricesInForce`). */
-  async priceInForce(model: EmbeddingModelEntity, at: Date = new Date()): Promise<string> {
-    return (await this.pricesInForce(at)).get(model.id) ?? model.pricePerMillionTokens;
+  /** The price per 1M tokens of `model` on `lane` in force at `at` (see `pricesInForce`). */
+  async priceInForce(model: EmbeddingModelEntity, at: Date = new Date(), lane: 'live' | 'batch' = 'live'): Promise<string> {
+    return (await this.pricesInForce(at, lane)).get(model.id) ?? model.pricePerMillionTokens;
   }
 
   /** Every model's name, by id. */

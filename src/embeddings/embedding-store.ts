@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { EmbeddingEvents } from './embedding-events';
 import { checkedInt, toVectorLiteral } from './vector-sql';
+import { ATTR, ATTR_DB_COLLECTION_NAME, ATTR_DB_OPERATION_NAME, ATTR_DB_SYSTEM_NAME, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '../tracing/semconv';
+import { inSpan } from '../tracing/spans';
 
 /** What a QA pair is embedded from, read at the moment a batch is sent. */
 export interface EmbeddingSource {
@@ -73,10 +75,27 @@ export class EmbeddingStore {
    * newer embedding. Clears the dead letters of the pairs written, and only those: a refused
    * write (the pair moved on) must not erase the letter of its newer content. Under the
    * row lock the written hash is the pair's current content, so any letter of a written
-   * pair is either for that content or obsolete. Returns the ids written.
+   * pair is either for that content or obsolete. Returns the ids written. Traced as
+   * `INSERT embeddings` (pairs offered, pairs written).
    */
   async upsert(modelId: number, writes: EmbeddingWrite[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
+    const start = () => ({
+      attributes: {
+        [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+        [ATTR_DB_OPERATION_NAME]: 'INSERT',
+        [ATTR_DB_COLLECTION_NAME]: 'embeddings',
+        [ATTR.pairs]: writes.length,
+      },
+    });
+    return inSpan('INSERT embeddings', start, async (span) => {
+      const written = await this.write(modelId, writes);
+      span.setAttribute(ATTR.pairsWritten, written.size);
+      return written;
+    });
+  }
+
+  private async write(modelId: number, writes: EmbeddingWrite[]): Promise<Set<string>> {
     const written = await this.db.transaction(async (tx) => {
       const rows: Array<{ qa_pair_id: string }> = await tx.query(
         `WITH written AS (
@@ -146,6 +165,23 @@ export class EmbeddingStore {
     );
     const row = rows[0];
     return row ? { current: row.current, embedded: row.embedded, deadLettered: row.dead } : null;
+  }
+
+  /** Of `ids`, those pending under the model (as `pendingPage` means it), in id order. */
+  async pendingAmong(modelId: number, ids: string[]): Promise<Array<{ id: string; contentHash: string }>> {
+    if (ids.length === 0) return [];
+    const model = checkedInt(modelId);
+    const rows: Array<{ id: string; content_hash: string }> = await this.db.query(
+      `SELECT q.id, q.content_hash FROM qa_pairs q
+       WHERE q.id = ANY($1::uuid[])
+         AND NOT EXISTS (SELECT 1 FROM embeddings e
+                         WHERE e.qa_pair_id = q.id AND e.model_id = ${model} AND e.content_hash = q.content_hash)
+         AND NOT EXISTS (SELECT 1 FROM dead_letters d
+                         WHERE d.qa_pair_id = q.id AND d.model_id = ${model} AND d.content_hash = q.content_hash)
+       ORDER BY q.id`,
+      [ids],
+    );
+    return rows.map((row) => ({ id: row.id, contentHash: row.content_hash }));
   }
 
   /**

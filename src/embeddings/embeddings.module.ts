@@ -17,6 +17,7 @@ import { VectorSearch } from './vector-search';
 
 /** What other modules may ask of this one. */
 const EXPORTED = [
+  EmbeddingProviders,
   EmbeddingModelsService,
   EmbeddingClient,
   EmbeddingStore,
@@ -36,7 +37,7 @@ const EXPORTED = [
 @Module({
   imports: [TypeOrmModule.forFeature([EmbeddingModelEntity, DeadLetterEntity]), CostAnalyticsModule, CircuitBreakerModule],
   controllers: [ModelsController],
-  providers: [EmbeddingProviders, ...EXPORTED],
+  providers: EXPORTED,
   exports: EXPORTED,
 })
 export class EmbeddingsModule {}

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BatchLane } from '../batch-lane/batch-lane.service';
 import { isDomainError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type CoverageCounts, EmbeddingCoverage } from '../embeddings/embedding-coverage';
@@ -6,11 +7,13 @@ import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity'
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingStore } from '../embeddings/embedding-store';
 import { MigrationJobs } from './migration-jobs';
+import { MigrationPacing } from './migration-pacing';
 import { MigrationRecords } from './migration-records';
 import { losingSide } from './migration-state';
 import type { ModelMigrationEntity } from './model-migration.entity';
 import { ModelSwitch } from './model-switch';
 import { NeighbourComparer } from './neighbour-comparison';
+import { QualityGate } from './quality-gate';
 
 const PROGRESS_INTERVAL_MS = 1_000;
 /** Counting scans the target's embeddings: at most 1/20 of the time goes to it, however large the table. */
@@ -40,6 +43,9 @@ export class MigrationBackfill {
     private readonly models: EmbeddingModelsService,
     private readonly modelSwitch: ModelSwitch,
     private readonly comparer: NeighbourComparer,
+    private readonly pacing: MigrationPacing,
+    private readonly gate: QualityGate,
+    private readonly batchLane: BatchLane,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +66,10 @@ export class MigrationBackfill {
     const counts = await this.refreshProgress(migration, to, false);
     if (counts && (await this.stopOnFailures(migration, counts, false))) return;
 
-    const windowSize = migration.batchSize * this.config.migration.windowBatches;
+    if (migration.lane === 'batch') return this.fillByBatches(migration, from, to);
+
+    // Paced: up to batchSize × MIGRATION_WINDOW_BATCHES, less while search is over its latency budget.
+    const windowSize = await this.pacing.windowSize(migration);
     let cursor = migration.cursor;
     let fed = 0;
     let exhausted = false;
@@ -90,7 +99,30 @@ export class MigrationBackfill {
     await this.finish(migration, from, to);
   }
 
-  /** Every pair is embedded under the target or failed: compare, then cut over or wait for a request. */
+  /**
+   * The batch lane: keeps up to BATCH_LANE_MAX_IN_FLIGHT batches of pending pairs at the
+   * provider (each up to BATCH_LANE_MAX_REQUESTS pairs); the poller imports them. The cursor
+   * moves before a batch is submitted, so a pair is never in two batches of one pass; what a
+   * batch does not embed (a transient line failure, an expiry, a cancel) is taken again by
+   * the next pass, which starts only once no batch is open.
+   */
+  private async fillByBatches(migration: ModelMigrationEntity, from: EmbeddingModelEntity, to: EmbeddingModelEntity): Promise<void> {
+    const passDone = await this.batchLane.feed(
+      to,
+      { migrationId: migration.id, purpose: 'migration' },
+      migration.cursor,
+      (after, limit) => this.store.pendingPage(to.id, after, limit),
+      (cursor) => this.records.updateIf(migration.id, ['running'], { cursor }),
+    );
+    if (!passDone) return;
+    if ((await this.coverage.behind(from.id, to.id)) > 0) {
+      await this.records.updateIf(migration.id, ['running'], { cursor: null, pass: migration.pass + 1 });
+      return;
+    }
+    await this.finish(migration, from, to);
+  }
+
+  /** Every pair is embedded under the target or failed: compare, judge, then cut over or wait for a request. */
   private async finish(migration: ModelMigrationEntity, from: EmbeddingModelEntity, to: EmbeddingModelEntity): Promise<void> {
     const counts = (await this.refreshProgress(migration, to, true))!;
     if (await this.stopOnFailures(migration, counts, true)) return;
@@ -102,7 +134,19 @@ export class MigrationBackfill {
       });
       if (comparison) await this.records.update(migration.id, { comparison });
     }
-    if (!migration.autoCutover) {
+    // No cutover without a verdict: an evaluation that cannot run now (provider down) throws, and a later step judges again.
+    let gate = migration.gate;
+    if (!gate) {
+      try {
+        gate = await this.gate.judge(migration, from, to);
+      } catch (error) {
+        if (isDomainError(error, 'unavailable')) return; // waiting out the delay after a failed evaluation
+        throw error;
+      }
+      await this.records.update(migration.id, { gate });
+      this.logger.log({ migrationId: migration.id, verdict: gate.verdict, why: gate.message }, 'quality gate judged');
+    }
+    if (!migration.autoCutover || gate.verdict === 'held') {
       if (await this.records.updateIf(migration.id, ['running'], { state: 'ready' })) await this.jobs.forget(migration.id);
       return;
     }
@@ -155,6 +199,7 @@ export class MigrationBackfill {
   private async stop(migration: ModelMigrationEntity, state: 'cancelled' | 'failed', reason: string): Promise<void> {
     await this.modelSwitch.end(migration.id, state, reason);
     await this.jobs.withdraw(migration.id);
+    await this.batchLane.cancelFor(migration.id);
     this.logger.warn({ migrationId: migration.id, state, reason }, 'migration stopped');
   }
 
@@ -164,7 +209,8 @@ export class MigrationBackfill {
       await this.records.update(migration.id, { cleanupRequestedAt: null, reason: `cleanup stopped: ${loser.name} is in use again` });
       return;
     }
-    // Jobs still running for a stopped migration would write vectors behind the deletion: let them end first.
+    // Jobs still running for a stopped migration, and batches still to import, would write vectors behind the deletion: let them end first.
+    if ((await this.batchLane.openCount(migration.id)) > 0) return;
     const running = await this.jobs.settle(migration.id, loser);
     if (running.length > 0 && (await this.jobs.dropLost(migration.id, running)).length > 0) return;
     if ((await this.store.deleteEmbeddings(loser.id, CLEANUP_STEP)) === 0) {

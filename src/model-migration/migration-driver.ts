@@ -2,10 +2,22 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
 import { ClusterLease } from '../redis/cluster-lease';
 import { MigrationBackfill } from './migration-backfill';
+import { MigrationPacing } from './migration-pacing';
 import { MigrationRecords } from './migration-records';
+import type { ModelMigrationEntity } from './model-migration.entity';
+import { ATTR } from '../tracing/semconv';
+import { inSpan, type SpanStart } from '../tracing/spans';
 
 /** A step holding its lease longer than this is presumed dead, and another scheduler takes over. */
 const STEP_LEASE_MS = 30_000;
+
+/** Each step is a trace of its own; the jobs it feeds to the queue continue it. */
+function stepSpan(migration: ModelMigrationEntity): SpanStart {
+  return {
+    root: true,
+    attributes: { [ATTR.migrationId]: migration.id, [ATTR.migrationState]: migration.state, [ATTR.migrationLane]: migration.lane },
+  };
+}
 
 /**
  * Runs migrations in the background, in scheduler processes: every MIGRATION_TICK_MS, one
@@ -22,6 +34,7 @@ export class MigrationDriver implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     private readonly records: MigrationRecords,
     private readonly backfill: MigrationBackfill,
+    private readonly pacing: MigrationPacing,
     private readonly lease: ClusterLease,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -44,9 +57,16 @@ export class MigrationDriver implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async stepAll(): Promise<void> {
-    for (const migration of await this.records.needingWork()) {
+    const migrations = await this.records.needingWork();
+    // Quiet stretches make the idle search baseline pacing budgets against.
+    await this.pacing
+      .noteActivity(migrations.length > 0)
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'pacing could not note activity'));
+    for (const migration of migrations) {
       try {
-        await this.lease.runExclusive(`migration:${migration.id}`, STEP_LEASE_MS, () => this.backfill.step(migration.id));
+        await this.lease.runExclusive(`migration:${migration.id}`, STEP_LEASE_MS, () =>
+          inSpan('migration step', stepSpan(migration), () => this.backfill.step(migration.id)),
+        );
       } catch (error) {
         this.logger.warn({ err: error, migrationId: migration.id }, 'migration step failed; the next tick retries');
       }

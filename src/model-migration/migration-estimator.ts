@@ -9,10 +9,13 @@ import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity'
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { countTokens } from '../embeddings/tokenizer';
 import { ThroughputCounter } from '../queue/throughput-counter';
+import { RetrievalEvaluator } from '../evaluation/retrieval-evaluator';
 import { MigrationRecords } from './migration-records';
 import type { MigrationEstimate } from './migration-types';
 
 const TEXT_PAGE = 1_000;
+/** The Batch API's completion window. */
+const BATCH_WINDOW_SECONDS = 24 * 3600;
 
 /**
  * What a migration will cost and take, before it starts: pairs to migrate, their tokens
@@ -26,6 +29,7 @@ export class MigrationEstimator {
     private readonly records: MigrationRecords,
     private readonly throughput: ThroughputCounter,
     private readonly models: EmbeddingModelsService,
+    private readonly evaluator: RetrievalEvaluator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,6 +45,12 @@ export class MigrationEstimator {
     const throughput = await this.throughputBound(pairs);
     const bounds = [rateLimit.seconds, throughput.seconds].filter((s): s is number => s !== null);
     const price = await this.models.priceInForce(to);
+    const qualityGate = await this.qualityGateCost(from, to);
+    const batchPrice = await this.models.priceInForce(to, new Date(), 'batch');
+    const live = {
+      costUsd: new Decimal(tokens).mul(price).div(1_000_000).toFixed(),
+      etaSeconds: bounds.length > 0 ? Math.ceil(Math.max(...bounds)) : null,
+    };
     return {
       pairs,
       tokens,
@@ -51,6 +61,42 @@ export class MigrationEstimator {
       rateLimit,
       throughput,
       etaSeconds: bounds.length > 0 ? Math.ceil(Math.max(...bounds)) : null,
+      qualityGate,
+      lanes: {
+        live,
+        batch: {
+          costUsd: new Decimal(tokens).mul(batchPrice).div(1_000_000).toFixed(),
+          pricePerMillionTokens: new Decimal(batchPrice).toFixed(),
+          batches: Math.ceil(pairs / this.config.batchLane.maxRequests),
+          // Batches in flight at once take one window each at worst; OpenAI usually finishes much sooner.
+          etaSeconds:
+            pairs === 0
+              ? 0
+              : Math.ceil(Math.ceil(pairs / this.config.batchLane.maxRequests) / this.config.batchLane.maxInFlight) * BATCH_WINDOW_SECONDS,
+        },
+      },
+    };
+  }
+
+  /** The gate's evaluations: labelled queries under both models, captured ones under both for the target's agreement. */
+  private async qualityGateCost(from: EmbeddingModelEntity, to: EmbeddingModelEntity): Promise<MigrationEstimate['qualityGate']> {
+    const inputs = await this.evaluator.inputs(true);
+    const labelledTokens = this.evaluator.tokens({ ...inputs, captured: [] }, false);
+    const capturedTokens = this.evaluator.tokens({ labelled: [], captured: inputs.captured }, true) / 2;
+    const [fromPrice, toPrice] = await Promise.all([this.models.priceInForce(from), this.models.priceInForce(to)]);
+    const cost = new Decimal(labelledTokens + capturedTokens)
+      .mul(fromPrice)
+      .add(new Decimal(labelledTokens + capturedTokens).mul(toPrice))
+      .div(1_000_000);
+    return {
+      labelledQueries: inputs.labelled.length,
+      capturedQueries: inputs.captured.length,
+      tokens: 2 * (labelledTokens + capturedTokens),
+      costUsd: cost.toFixed(),
+      warning:
+        inputs.labelled.length === 0
+          ? 'no labelled queries: the quality gate cannot judge the new model and an automatic cutover goes ahead unjudged; add some under /evaluation/queries'
+          : null,
     };
   }
 

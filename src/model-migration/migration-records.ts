@@ -1,3 +1,4 @@
+import type { GateMetric } from '../evaluation/evaluation-scores';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { type DataSource, type EntityManager, In, IsNull, Not, type Repository } from 'typeorm';
@@ -14,6 +15,8 @@ export interface NewMigration {
   batchSize: number;
   autoCutover: boolean;
   maxFailureShare: number;
+  gate: { metric: GateMetric; margin: number };
+  lane: 'live' | 'batch';
   estimate: MigrationEstimate;
   /** Progress at the start (pairs may already be embedded under the target). */
   total: number;
@@ -36,8 +39,8 @@ export class MigrationRecords {
     try {
       const [row]: Array<{ id: string }> = await tx.query(
         `INSERT INTO model_migrations (from_model_id, to_model_id, state, batch_size, auto_cutover, max_failure_share, estimate,
-                                       total, completed, failed, progress_at)
-         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, now()) RETURNING id`,
+                                       total, completed, failed, progress_at, gate_metric, gate_margin, lane)
+         VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, now(), $10, $11, $12) RETURNING id`,
         [
           input.fromModelId,
           input.toModelId,
@@ -48,6 +51,9 @@ export class MigrationRecords {
           input.total,
           input.completed,
           input.failed,
+          input.gate.metric,
+          input.gate.margin,
+          input.lane,
         ],
       );
       return (await tx.findOneBy(ModelMigrationEntity, { id: row.id }))!;

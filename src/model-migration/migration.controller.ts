@@ -29,7 +29,11 @@ import {
 import { NeighbourComparisonDto } from './dto/neighbour-comparison.dto';
 import type { ModelMigrationEntity } from './model-migration.entity';
 import { EventStreams } from './event-streams';
+import { MigrationPacing } from './migration-pacing';
+import { BatchLane } from '../batch-lane/batch-lane.service';
 import { MigrationService } from './migration.service';
+import { ShadowSearches } from './shadow-searches';
+import { CutoverRequestDto } from './dto/quality-gate.dto';
 
 const EVENTS_POLL_MS = 1_000;
 
@@ -44,6 +48,9 @@ export class MigrationController {
     private readonly migrations: MigrationService,
     private readonly models: EmbeddingModelsService,
     private readonly streams: EventStreams,
+    private readonly pacing: MigrationPacing,
+    private readonly shadow: ShadowSearches,
+    private readonly batchLane: BatchLane,
   ) {}
 
   @Post('estimate')
@@ -89,6 +96,8 @@ export class MigrationController {
         batchSize: body.batchSize,
         autoCutover: body.autoCutover,
         maxFailureShare: body.maxFailureShare,
+        gate: body.gate,
+        lane: body.lane,
       }),
     );
   }
@@ -99,7 +108,23 @@ export class MigrationController {
   async list(@Query() query: ListMigrationsQueryDto): Promise<MigrationPageDto> {
     const page = await this.migrations.list(query.limit, query.offset, query.state);
     const names = await this.models.namesById();
-    return { total: page.total, limit: query.limit, offset: query.offset, items: page.items.map((m) => MigrationDto.fromRecord(m, names)) };
+    const pacing = await this.pacing.states(page.items.filter((m) => m.state === 'running' || m.state === 'paused').map((m) => m.id));
+    const shadow = await this.shadow.summary(page.items.map((m) => m.id));
+    const batches = await this.batchLane.forMigrations(page.items.filter((m) => m.lane === 'batch').map((m) => m.id));
+    return {
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+      items: page.items.map((m) =>
+        MigrationDto.fromRecord(
+          m,
+          names,
+          pacing.get(m.id),
+          shadow.get(m.id),
+          batches.filter((batch) => batch.migrationId === m.id),
+        ),
+      ),
+    };
   }
 
   @Get(':id')
@@ -148,7 +173,8 @@ export class MigrationController {
       response.flushHeaders();
       for await (const migration of this.migrations.watch(id, EVENTS_POLL_MS, stop.signal)) {
         if (stop.signal.aborted) break;
-        response.write(`data: ${JSON.stringify(MigrationEventDto.from(migration))}\n\n`);
+        const batches = migration.lane === 'batch' ? await this.batchLane.forMigrations([migration.id]) : [];
+        response.write(`data: ${JSON.stringify(MigrationEventDto.from(migration, batches))}\n\n`);
       }
     } catch (error) {
       this.logger.warn({ err: error, migrationId: id }, 'migration event stream failed');
@@ -196,12 +222,17 @@ export class MigrationController {
   @Post(':id/cutover')
   @HttpCode(200)
   @AdminOnly()
-  @ApiOperation({ summary: 'Switch search to the new model now (in one transaction); refused while pairs search serves lack a new embedding' })
+  @ApiOperation({
+    summary: 'Switch search to the new model now (in one transaction); refused while pairs search serves lack a new embedding',
+    description:
+      'When the quality gate held the migration (`gate.verdict` = held), a `reason` is required (400 without one) and recorded as `cutoverReason`.',
+  })
   @ApiOkResponse({ type: MigrationDto })
+  @ApiBadRequestResponse({ description: 'The quality gate held the migration and no `reason` was given', type: ErrorResponseDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'Not running or ready, the source is no longer active, or pairs still missing', type: ErrorResponseDto })
-  async cutover(@Param('id', uuidParam()) id: string): Promise<MigrationDto> {
-    return this.dto(await this.migrations.cutover(id));
+  async cutover(@Param('id', uuidParam()) id: string, @Body() body: CutoverRequestDto): Promise<MigrationDto> {
+    return this.dto(await this.migrations.cutover(id, body.reason?.trim()));
   }
 
   @Post(':id/rollback')
@@ -244,6 +275,10 @@ export class MigrationController {
   }
 
   private async dto(migration: ModelMigrationEntity): Promise<MigrationDto> {
-    return MigrationDto.fromRecord(migration, await this.models.namesById());
+    const running = migration.state === 'running' || migration.state === 'paused';
+    const pacing = running ? await this.pacing.states([migration.id]) : undefined;
+    const shadow = await this.shadow.summary([migration.id]);
+    const batches = migration.lane === 'batch' ? await this.batchLane.forMigrations([migration.id]) : [];
+    return MigrationDto.fromRecord(migration, await this.models.namesById(), pacing?.get(migration.id), shadow.get(migration.id), batches);
   }
 }

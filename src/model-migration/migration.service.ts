@@ -3,6 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { badRequest, conflict } from '../common/errors';
+import { BatchLane } from '../batch-lane/batch-lane.service';
+import { EmbeddingProviders } from '../embeddings/providers/embedding-providers';
+import type { GateMetric } from '../evaluation/evaluation-scores';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmbeddingCoverage, type PairToMigrate } from '../embeddings/embedding-coverage';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
@@ -26,6 +29,10 @@ export interface StartMigrationOptions {
   autoCutover?: boolean;
   /** Share of failed pairs above which the migration stops and reverts (default MIGRATION_MAX_FAILURE_SHARE). */
   maxFailureShare?: number;
+  /** The quality gate's metric and margin (default MIGRATION_GATE_METRIC, MIGRATION_GATE_MARGIN). */
+  gate?: { metric?: GateMetric; margin?: number };
+  /** live (default): the queue and the live API; batch: OpenAI's Batch API, at half the price, within 24 h. */
+  lane?: 'live' | 'batch';
 }
 
 /** What `migrateEmbeddings` yields: the progress, and which migration and state it belongs to. */
@@ -50,6 +57,8 @@ export class MigrationService {
     private readonly jobs: MigrationJobs,
     private readonly comparer: NeighbourComparer,
     private readonly deadLetters: DeadLettersService,
+    private readonly batchLane: BatchLane,
+    private readonly providers: EmbeddingProviders,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -77,6 +86,14 @@ export class MigrationService {
     const maxFailureShare = options.maxFailureShare ?? this.config.migration.maxFailureShare;
     if (!(maxFailureShare >= 0 && maxFailureShare <= 1)) throw badRequest('maxFailureShare', 'must be a number from 0 to 1');
     const [from, to] = await this.modelPair(fromModel, toModel);
+    const lane = options.lane ?? 'live';
+    if (lane === 'batch') {
+      try {
+        this.providers.batchesFor(to);
+      } catch (error) {
+        throw badRequest('lane', error instanceof Error ? error.message : String(error));
+      }
+    }
     if (!from.isActive) {
       throw conflict(`${from.name} is not the active model; a migration starts from the model search answers from`, {
         active: (await this.models.getActive()).name,
@@ -93,6 +110,11 @@ export class MigrationService {
         batchSize,
         autoCutover: options.autoCutover ?? true,
         maxFailureShare,
+        gate: {
+          metric: options.gate?.metric ?? this.config.migration.gate.metric,
+          margin: options.gate?.margin ?? this.config.migration.gate.margin,
+        },
+        lane,
         estimate,
         ...counts,
       });
@@ -153,6 +175,8 @@ export class MigrationService {
     });
     if (!paused) throw await this.refusal(id, 'paused', ['running']);
     await this.jobs.withdraw(id);
+    // Batches in flight are cancelled too; what they finished is imported, the rest waits for the resume.
+    await this.batchLane.cancelFor(id);
     return this.records.get(id);
   }
 
@@ -171,11 +195,13 @@ export class MigrationService {
   async cancel(id: string): Promise<ModelMigrationEntity> {
     const cancelled = await this.modelSwitch.end(id, 'cancelled', 'cancelled by request');
     await this.jobs.withdraw(id);
+    await this.batchLane.cancelFor(id);
     return cancelled;
   }
 
-  async cutover(id: string): Promise<ModelMigrationEntity> {
-    const cutOver = await this.modelSwitch.cutover(id);
+  /** An admin's cutover; `reason` is required when the quality gate held the migration, and recorded. */
+  async cutover(id: string, reason?: string): Promise<ModelMigrationEntity> {
+    const cutOver = await this.modelSwitch.cutover(id, reason);
     await this.jobs.forget(id);
     return cutOver;
   }

@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { MigrationState } from './migration-state';
-import type { MigrationEstimate, NeighbourComparison } from './migration-types';
+import type { GateMetric } from '../evaluation/evaluation-scores';
+import type { GateVerdict, MigrationEstimate, NeighbourComparison } from './migration-types';
 
 /** A migration of every embedding from one model to another; the truth about its progress. */
 @Entity('model_migrations')
@@ -20,6 +21,10 @@ export class ModelMigrationEntity {
   /** Pairs enqueued per step; the queued window is a multiple of it. */
   @Column('integer', { name: 'batch_size' })
   batchSize!: number;
+
+  /** live: the queue and the live API; batch: OpenAI's Batch API at the batch price. */
+  @Column('text')
+  lane!: 'live' | 'batch';
 
   @Column('boolean', { name: 'auto_cutover' })
   autoCutover!: boolean;
@@ -57,6 +62,21 @@ export class ModelMigrationEntity {
 
   @Column('jsonb', { nullable: true })
   comparison!: NeighbourComparison | null;
+
+  /** The quality gate's metric and the most the target may fall below the source on it. */
+  @Column('text', { name: 'gate_metric' })
+  gateMetric!: GateMetric;
+
+  @Column('numeric', { name: 'gate_margin' })
+  gateMargin!: string;
+
+  /** The gate's verdict once the target was filled; null before. */
+  @Column('jsonb', { nullable: true })
+  gate!: GateVerdict | null;
+
+  /** Why an admin cut over (required when the gate held the migration). */
+  @Column('text', { name: 'cutover_reason', nullable: true })
+  cutoverReason!: string | null;
 
   /** Why it failed or was cancelled. */
   @Column('text', { nullable: true })

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { conflict } from '../common/errors';
+import { badRequest, conflict } from '../common/errors';
 import { EmbeddingCoverage } from '../embeddings/embedding-coverage';
 import { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
@@ -27,7 +27,7 @@ export class ModelSwitch {
    * Makes the target the active model in one transaction: search answers from it on its
    * next query. The source stays kept current, so a rollback finds it up to date.
    */
-  async cutover(id: string): Promise<ModelMigrationEntity> {
+  async cutover(id: string, reason?: string): Promise<ModelMigrationEntity> {
     const { toModelId } = await this.records.get(id);
     // Outside the transaction: CREATE INDEX CONCURRENTLY cannot run inside one.
     await this.models.ensureValidIndex(await this.models.getById(toModelId));
@@ -36,13 +36,16 @@ export class ModelSwitch {
       if (migration.state !== 'running' && migration.state !== 'ready') {
         throw conflict(`migration is ${migration.state}; only a running or ready migration can be cut over`, { state: migration.state });
       }
+      if (migration.gate?.verdict === 'held' && !reason) {
+        throw badRequest('reason', `required to cut over a migration the quality gate held: ${migration.gate.message}`);
+      }
       const [from, to] = await this.lockModels(tx, migration);
       if (!from.isActive) throw conflict(`${from.name} is no longer the active model`, { active: (await this.models.getActive()).name });
       // Checked under the locks, just before the switch: nothing search serves now may be missing after it.
       const behind = await this.coverage.behind(from.id, to.id);
       if (behind > 0) throw conflict(`${behind} pairs embedded under ${from.name} have no ${to.name} embedding yet`, { behind });
       await this.models.activate(to.name, tx);
-      await this.records.update(id, { state: 'cut_over', cutOverAt: () => 'now()', cursor: null }, tx);
+      await this.records.update(id, { state: 'cut_over', cutOverAt: () => 'now()', cursor: null, cutoverReason: reason ?? null }, tx);
       await this.syncKeepCurrent(tx, [from.id, to.id]);
       return this.records.get(id, tx);
     });

@@ -90,9 +90,9 @@ export class QaPairsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<BulkCreateResultDto> {
-    const created = await this.pairs.createMany(body.items, { idempotency: idempotentRequest(request, 'POST /qa-pairs/bulk') });
+    const created = await this.pairs.createMany(body.items, { idempotency: idempotentRequest(request, 'POST /qa-pairs/bulk'), lane: body.lane });
     markReplayed(response, created);
-    return { created: created.items.length, notYetQueued: created.notYetQueued, items: created.items };
+    return { created: created.items.length, notYetQueued: created.notYetQueued, items: created.items, batchBackfillId: created.batchBackfillId };
   }
 
   @Get()

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BatchLaneModule } from '../batch-lane/batch-lane.module';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKeys } from '../common/idempotency/idempotency-keys';
 import { EmbeddingsModule } from '../embeddings/embeddings.module';
@@ -8,7 +9,7 @@ import { QaPairsController } from './qa-pairs.controller';
 import { QaPairsService } from './qa-pairs.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([QaPairEntity]), EmbeddingsModule, QueueModule],
+  imports: [TypeOrmModule.forFeature([QaPairEntity]), EmbeddingsModule, QueueModule, BatchLaneModule],
   controllers: [QaPairsController],
   providers: [QaPairsService, IdempotencyKeys],
   exports: [QaPairsService],

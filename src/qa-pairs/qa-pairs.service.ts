@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { DataSource, Repository } from 'typeorm';
+import { BatchBackfills } from '../batch-lane/batch-backfills';
 import { type VersionCondition, satisfies } from '../common/conditional-request';
 import { badRequest, notFound, preconditionFailed } from '../common/errors';
 import { IdempotencyKeys } from '../common/idempotency/idempotency-keys';
@@ -9,6 +10,7 @@ import { contentHash, embeddingText } from '../common/qa-content';
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
 import type { EmbeddingModelEntity } from '../embeddings/embedding-model.entity';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
+import { EmbeddingProviders } from '../embeddings/providers/embedding-providers';
 import { type EmbeddingStatus, EmbeddingStore } from '../embeddings/embedding-store';
 import { countTokens } from '../embeddings/tokenizer';
 import { PRIORITY, qaPairIdOfJobId } from '../queue/embedding-job';
@@ -27,6 +29,8 @@ export interface CreatedPairs {
   notYetQueued: number;
   /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
   replayed: boolean;
+  /** With `lane: batch`: the batch backfill embedding these pairs for the active model. */
+  batchBackfillId?: string;
 }
 
 export interface CreateOptions {
@@ -34,6 +38,8 @@ export interface CreateOptions {
   /** How fields are named in errors: `items.` for bulk (`items.3.answer`), '' for one pair. */
   fieldPrefix?: string;
   idempotency?: IdempotentRequest;
+  /** batch: the active model embeds these pairs through the Batch API (a batch backfill); other models kept current stay live. */
+  lane?: 'live' | 'batch';
 }
 
 /**
@@ -52,6 +58,8 @@ export class QaPairsService {
     private readonly store: EmbeddingStore,
     private readonly queue: EmbeddingQueue,
     private readonly idempotencyKeys: IdempotencyKeys,
+    private readonly backfills: BatchBackfills,
+    private readonly providers: EmbeddingProviders,
   ) {}
 
   /**
@@ -59,9 +67,16 @@ export class QaPairsService {
    * same transaction, then enqueues them. A freshly created pair is `pending`.
    */
   async createMany(inputs: CreateQaPairDto[], options: CreateOptions = {}): Promise<CreatedPairs> {
-    const { priority = PRIORITY.bulk, fieldPrefix = 'items.', idempotency } = options;
+    const { priority = PRIORITY.bulk, fieldPrefix = 'items.', idempotency, lane = 'live' } = options;
     const models = await this.models.modelsToKeepCurrent();
     const active = models.find((model) => model.isActive) ?? (await this.models.getActive());
+    if (lane === 'batch') {
+      try {
+        this.providers.batchesFor(active);
+      } catch (error) {
+        throw badRequest('lane', error instanceof Error ? error.message : String(error));
+      }
+    }
     const limit = tightestInputLimit(models);
     const rows = inputs.map((input, i) => {
       this.checkTokens(input.question, input.answer, limit, `${fieldPrefix}${fieldPrefix ? `${i}.` : ''}`);
@@ -82,7 +97,15 @@ export class QaPairsService {
          ${RETURNING}`,
         [rows.map((r) => r.question), rows.map((r) => r.answer), rows.map((r) => r.category), rows.map((r) => r.contentHash)],
       );
-      const answer = { items: inserted.map((pair) => toDto(pair, active.name, undefined)), notYetQueued: 0 };
+      const batchBackfillId =
+        lane === 'batch'
+          ? await this.backfills.create(
+              tx,
+              active.id,
+              inserted.map((pair) => pair.id),
+            )
+          : undefined;
+      const answer = { items: inserted.map((pair) => toDto(pair, active.name, undefined)), notYetQueued: 0, batchBackfillId };
       if (idempotency) await this.idempotencyKeys.complete(tx, idempotency, { statusCode: 201, body: answer });
       return { inserted, answer };
     });
@@ -90,7 +113,9 @@ export class QaPairsService {
     if ('replay' in outcome) return { ...outcome.replay, replayed: true };
 
     // Committed: from here on, nothing may turn the answer into an error.
-    const notQueued = await this.enqueueAfterCommit(outcome.inserted, models, 'ingest', priority);
+    // On the batch lane the active model's embeddings come from the backfill; models being filled stay live.
+    const liveModels = lane === 'batch' ? models.filter((model) => !model.isActive) : models;
+    const notQueued = await this.enqueueAfterCommit(outcome.inserted, liveModels, 'ingest', priority);
     const answer = { ...outcome.answer, notYetQueued: notQueued.size };
     if (idempotency && notQueued.size > 0) await this.idempotencyKeys.amend(idempotency, answer);
     return { ...answer, replayed: false };
@@ -190,6 +215,7 @@ export class QaPairsService {
         priority,
       })),
     );
+    if (requests.length === 0) return new Set();
     try {
       const result = await this.queue.enqueueMany(requests);
       const queuedIds = new Set(result.jobIds.map(qaPairIdOfJobId));

@@ -18,6 +18,15 @@ import { EMBEDDINGS_QUEUE, type EmbeddingJobData } from './embedding-job';
 import { MicroBatcher } from './micro-batcher';
 import { QueueMetrics } from './queue.metrics';
 import { ThroughputCounter } from './throughput-counter';
+import {
+  ATTR,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_BULL,
+} from '../tracing/semconv';
+import { annotateActiveSpan, contextFromCarrier, contextWithParent, inSpan, linksTo, type SpanContext, SpanKind } from '../tracing/spans';
 
 /**
  * Runs Bull jobs through the micro-batcher and decides what a failure means: a permanent
@@ -37,6 +46,8 @@ export class EmbeddingJobRunner {
   private readonly stopping = new AbortController();
   readonly batcher: MicroBatcher<Job<EmbeddingJobData>, JobOutcome>;
   private readonly lockDurationMs: number;
+  /** Each job's span while it runs, for the batch that serves it to link to (tracing on only). */
+  private readonly jobSpans = new WeakMap<Job<EmbeddingJobData>, SpanContext>();
 
   constructor(
     private readonly processor: BatchEmbedder,
@@ -59,14 +70,35 @@ export class EmbeddingJobRunner {
     });
   }
 
-  /** Rejects with GateInterruptedError when the process stops while the job waits for its provider or a dependency. */
+  /**
+   * Rejects with GateInterruptedError when the process stops while the job waits for its provider or a dependency.
+   * Traced as the job's consumer span, a child of the span that enqueued it (context carried in the job's data).
+   */
   async run(job: Job<EmbeddingJobData>): Promise<JobOutcome> {
-    const releaseLock = this.keepLock(job);
-    try {
-      return await this.runHeld(job);
-    } finally {
-      releaseLock();
-    }
+    const start = () => ({
+      kind: SpanKind.CONSUMER,
+      parent: contextFromCarrier(job.data.traceContext),
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_BULL,
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_DESTINATION_NAME]: EMBEDDINGS_QUEUE,
+        [ATTR_MESSAGING_MESSAGE_ID]: String(job.id),
+        [ATTR.model]: job.data.model,
+        [ATTR.purpose]: job.data.purpose,
+        [ATTR.jobAttempt]: job.attemptsMade + 1,
+      },
+    });
+    return inSpan(`process ${EMBEDDINGS_QUEUE}`, start, async (span) => {
+      if (span.isRecording()) this.jobSpans.set(job, span.spanContext());
+      const releaseLock = this.keepLock(job);
+      try {
+        const outcome = await this.runHeld(job);
+        span.setAttribute(ATTR.jobOutcome, outcome.status);
+        return outcome;
+      } finally {
+        releaseLock();
+      }
+    });
   }
 
   /**
@@ -148,7 +180,23 @@ export class EmbeddingJobRunner {
     if (this.stopping.signal.aborted) throw new GateInterruptedError('dependencies', DEPENDENCY_RETRY_MS);
   }
 
-  private async flush(model: string, jobs: Job<EmbeddingJobData>[]) {
+  /**
+   * One batch, traced as a span whose parent is its first job's span and which links to
+   * every job it serves (jobs of other requests, other traces, share the batch).
+   */
+  private flush(model: string, jobs: Job<EmbeddingJobData>[]) {
+    const start = () => {
+      const served = jobs.map((job) => this.jobSpans.get(job));
+      return {
+        parent: contextWithParent(served.find(Boolean)),
+        links: linksTo(served),
+        attributes: { [ATTR.model]: model, [ATTR.jobs]: jobs.length },
+      };
+    };
+    return inSpan('embed batch', start, () => this.flushBatch(model, jobs));
+  }
+
+  private async flushBatch(model: string, jobs: Job<EmbeddingJobData>[]) {
     const report = { calls: 0, inputsPerCall: [] as number[] };
     const stopTimer = this.metrics.batchSeconds.startTimer();
     try {
@@ -159,6 +207,7 @@ export class EmbeddingJobRunner {
       );
       const embedded = results.filter((r) => r.ok && r.value.status === 'embedded').length;
       void this.throughput.record(embedded).catch(() => undefined);
+      annotateActiveSpan({ [ATTR.pairsEmbedded]: embedded, [ATTR.providerCalls]: report.calls });
       return results;
     } finally {
       stopTimer();

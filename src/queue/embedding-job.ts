@@ -1,5 +1,6 @@
 import type { UsagePurpose } from '../cost-analytics/usage-purpose';
 import type { QueueName } from '../common/jobs/queue-settings';
+import type { TraceCarrier } from '../tracing/spans';
 
 export const EMBEDDINGS_QUEUE = 'embeddings' satisfies QueueName;
 export const EMBED_JOB = 'embed';
@@ -24,9 +25,14 @@ export interface EmbeddingJobData {
   priority: number;
   /** Set on the first failed attempt, for the dead letter's first failure time. */
   firstFailedAt?: string;
+  /**
+   * W3C trace context of the span that enqueued the job (`traceparent`, `tracestate`), so the
+   * worker's span continues the request's trace; absent while tracing is off.
+   */
+  traceContext?: TraceCarrier;
 }
 
-export type EnqueueRequest = Omit<EmbeddingJobData, 'priority' | 'firstFailedAt'> & {
+export type EnqueueRequest = Omit<EmbeddingJobData, 'priority' | 'firstFailedAt' | 'traceContext'> & {
   priority?: number;
   maxAttempts?: number;
 };

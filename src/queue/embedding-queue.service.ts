@@ -8,10 +8,35 @@ import { EMBED_JOB, EMBEDDINGS_QUEUE, type EmbeddingJobData, type EnqueueRequest
 import { EmbeddingJobRunner } from './embedding-job-runner';
 import { queueSettings } from '../common/jobs/queue-settings';
 import { withTimeout } from '../common/with-timeout';
+import {
+  ATTR,
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_BULL,
+} from '../tracing/semconv';
+import { failSpan, inSpan, SpanKind, type SpanStart, traceCarrier } from '../tracing/spans';
 
 /** How long a producer waits for Redis before leaving the work to the reconciler. */
 const ENQUEUE_TIMEOUT_MS = 3_000;
 const BULK_CHUNK = 1_000;
+
+const SEND_SPAN = `send ${EMBEDDINGS_QUEUE}`;
+
+/** The producer span: its context travels in each job's data, and the job's span continues it. */
+function sendSpan(requests: EnqueueRequest[]): SpanStart {
+  return {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_BULL,
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+      [ATTR_MESSAGING_DESTINATION_NAME]: EMBEDDINGS_QUEUE,
+      [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: requests.length,
+      [ATTR.purpose]: [...new Set(requests.map((request) => request.purpose))].join(','),
+    },
+  };
+}
 
 export interface EnqueueResult {
   jobIds: string[];
@@ -35,9 +60,12 @@ export class EmbeddingQueue {
 
   /** Enqueues one job; returns its id. Enqueueing the same work again is a no-op. */
   async enqueue(request: EnqueueRequest): Promise<string> {
-    const [add] = this.toBulk([request]);
-    await withTimeout(this.bull.add(EMBED_JOB, add.data, add.opts), ENQUEUE_TIMEOUT_MS, 'enqueue');
-    return add.opts.jobId as string;
+    const start = () => sendSpan([request]);
+    return inSpan(SEND_SPAN, start, async () => {
+      const [add] = this.toBulk([request]);
+      await withTimeout(this.bull.add(EMBED_JOB, add.data, add.opts), ENQUEUE_TIMEOUT_MS, 'enqueue');
+      return add.opts.jobId as string;
+    });
   }
 
   /**
@@ -45,19 +73,23 @@ export class EmbeddingQueue {
    * the truth, the pairs stay pending, and the reconciler enqueues them later.
    */
   async enqueueMany(requests: EnqueueRequest[]): Promise<EnqueueResult> {
-    const jobIds: string[] = [];
-    let failed = 0;
-    for (let start = 0; start < requests.length; start += BULK_CHUNK) {
-      const chunk = this.toBulk(requests.slice(start, start + BULK_CHUNK));
-      try {
-        await withTimeout(this.bull.addBulk(chunk.map((job) => ({ name: EMBED_JOB, ...job }))), ENQUEUE_TIMEOUT_MS * 3, 'enqueue');
-        jobIds.push(...chunk.map((job) => job.opts.jobId as string));
-      } catch (error) {
-        failed += chunk.length;
-        this.logger.warn({ err: error, jobs: chunk.length }, 'could not enqueue embedding jobs; the reconciler will retry');
+    const start = () => sendSpan(requests);
+    return inSpan(SEND_SPAN, start, async (span) => {
+      const jobIds: string[] = [];
+      let failed = 0;
+      for (let start = 0; start < requests.length; start += BULK_CHUNK) {
+        const chunk = this.toBulk(requests.slice(start, start + BULK_CHUNK));
+        try {
+          await withTimeout(this.bull.addBulk(chunk.map((job) => ({ name: EMBED_JOB, ...job }))), ENQUEUE_TIMEOUT_MS * 3, 'enqueue');
+          jobIds.push(...chunk.map((job) => job.opts.jobId as string));
+        } catch (error) {
+          failed += chunk.length;
+          failSpan(span, error);
+          this.logger.warn({ err: error, jobs: chunk.length }, 'could not enqueue embedding jobs; the reconciler will retry');
+        }
       }
-    }
-    return { jobIds, failed };
+      return { jobIds, failed };
+    });
   }
 
   /**
@@ -84,6 +116,8 @@ export class EmbeddingQueue {
   }
 
   private toBulk(requests: EnqueueRequest[]): Array<{ data: EmbeddingJobData; opts: JobOptions }> {
+    // The active (send) span's context, carried by every job; none while tracing is off.
+    const traceContext = traceCarrier();
     return requests.map((request) => {
       const priority = request.priority ?? PRIORITY.live;
       return {
@@ -93,6 +127,7 @@ export class EmbeddingQueue {
           contentHash: request.contentHash,
           purpose: request.purpose,
           priority,
+          ...(traceContext && { traceContext }),
         },
         opts: {
           ...this.jobOptions,

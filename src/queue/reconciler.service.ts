@@ -6,6 +6,8 @@ import { EmbeddingStore } from '../embeddings/embedding-store';
 import { ClusterLease } from '../redis/cluster-lease';
 import { PRIORITY } from './embedding-job';
 import { EmbeddingQueue } from './embedding-queue.service';
+import { ATTR } from '../tracing/semconv';
+import { inSpan, scheduledSpan } from '../tracing/spans';
 
 /** Pending pairs found and (re-)enqueued; those already queued were a no-op for Bull. */
 export interface ReconcileReport {
@@ -28,6 +30,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private firstPass?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private backfillOwner?: () => Promise<ReadonlySet<number>>;
+  private pairHolder?: (modelId: number, ids: string[]) => Promise<ReadonlySet<string>>;
 
   constructor(
     private readonly models: EmbeddingModelsService,
@@ -56,7 +59,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.running) return;
     try {
       if (!(await this.lease.claimPeriod('reconcile', this.config.queue.reconcileIntervalMs))) return;
-      this.running = this.reconcileNow();
+      this.running = inSpan('reconcile', scheduledSpan('reconcile'), async (span) => {
+        const report = await this.reconcileNow();
+        span.setAttribute(ATTR.pairs, report.pending);
+        return report;
+      });
       const report = (await this.running) as ReconcileReport;
       if (report.pending > 0) this.logger.log(report, 'reconciler enqueued pending embeddings');
     } catch (error) {
@@ -73,6 +80,11 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
    */
   delegateBackfill(owner: () => Promise<ReadonlySet<number>>): void {
     this.backfillOwner = owner;
+  }
+
+  /** Hands some pending pairs to their holder (a bulk import on the batch lane): the reconciler skips the ids `holder` returns. */
+  delegatePairs(holder: (modelId: number, ids: string[]) => Promise<ReadonlySet<string>>): void {
+    this.pairHolder = holder;
   }
 
   /** One full pass over every model that must be kept current. */
@@ -94,8 +106,16 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       let after: string | null = null;
       let count = 0;
       for (;;) {
-        const page = await this.store.pendingPage(model.id, after, this.config.queue.reconcilePageSize);
-        if (page.length === 0) break;
+        const found = await this.store.pendingPage(model.id, after, this.config.queue.reconcilePageSize);
+        if (found.length === 0) break;
+        after = found[found.length - 1].id;
+        const held =
+          (await this.pairHolder?.(
+            model.id,
+            found.map((pair) => pair.id),
+          )) ?? new Set<string>();
+        const page = found.filter((pair) => !held.has(pair.id));
+        if (page.length === 0) continue;
         const result = await this.queue.enqueueMany(
           page.map((pair) => ({
             qaPairId: pair.id,
@@ -107,7 +127,6 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         );
         count += result.jobIds.length;
         if (result.failed > 0) throw new Error('Redis did not take the jobs');
-        after = page[page.length - 1].id;
       }
       report.byModel[model.name] = count;
       report.pending += count;

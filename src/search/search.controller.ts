@@ -4,13 +4,17 @@ import type { Response } from 'express';
 import { ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { SearchRequestDto, SearchResponseDto } from './dto/search.dto';
+import { SearchLatency } from './search-latency';
 import { SearchService } from './search.service';
 
 @ApiTags('search')
 @ApiKeyAuth()
 @Controller('search')
 export class SearchController {
-  constructor(private readonly searchService: SearchService) {}
+  constructor(
+    private readonly searchService: SearchService,
+    private readonly latency: SearchLatency,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -25,9 +29,15 @@ export class SearchController {
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   @ApiServiceUnavailableResponse({ description: 'PostgreSQL cannot answer; see Retry-After', type: ErrorResponseDto })
   async search(@Body() body: SearchRequestDto, @Res({ passthrough: true }) response: Response): Promise<SearchResponseDto> {
-    const result = await this.searchService.search(body);
-    response.setHeader('X-Search-Mode', result.mode);
-    if (result.degradedReason) response.setHeader('X-Search-Degraded', result.degradedReason);
-    return result;
+    // Every search that got past validation, failed ones too (a slow failure is what pacing must see); memory only.
+    const started = performance.now();
+    try {
+      const result = await this.searchService.search(body);
+      response.setHeader('X-Search-Mode', result.mode);
+      if (result.degradedReason) response.setHeader('X-Search-Degraded', result.degradedReason);
+      return result;
+    } finally {
+      this.latency.record(performance.now() - started);
+    }
   }
 }

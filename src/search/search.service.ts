@@ -13,7 +13,10 @@ import { type LexicalHit, LexicalSearch } from './lexical-search';
 import { QueryEmbeddingCache } from './query-embedding-cache';
 import { normalizeQuery } from './query-text';
 import { fuseByReciprocalRank } from './reciprocal-rank-fusion';
+import { SearchEvents } from './search-events';
 import { SearchMetrics } from './search.metrics';
+import { ATTR } from '../tracing/semconv';
+import { inSpan } from '../tracing/spans';
 
 /** How many candidates each side brings to a hybrid fusion, at least. */
 const HYBRID_CANDIDATES = 50;
@@ -36,16 +39,35 @@ export class SearchService {
     private readonly cache: QueryEmbeddingCache,
     private readonly savings: QueryCacheSavingsService,
     private readonly metrics: SearchMetrics,
+    private readonly events: SearchEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async search(request: SearchRequestDto): Promise<SearchResponseDto> {
+  /** Traced as `search`: mode asked and answered, model, query tokens spent, cache hit, degraded reason, results. */
+  search(request: SearchRequestDto): Promise<SearchResponseDto> {
+    return inSpan('search', {}, async (span) => {
+      const response = await this.answer(request);
+      span.setAttributes({
+        [ATTR.searchRequestedMode]: response.requestedMode,
+        [ATTR.searchMode]: response.mode,
+        [ATTR.model]: response.model,
+        [ATTR.searchQueryTokens]: response.queryTokens,
+        [ATTR.searchCached]: response.cached,
+        [ATTR.searchResults]: response.results.length,
+        ...(response.degradedReason && { [ATTR.searchDegradedReason]: response.degradedReason }),
+      });
+      return response;
+    });
+  }
+
+  private async answer(request: SearchRequestDto): Promise<SearchResponseDto> {
     const requestedMode = request.mode ?? this.config.search.defaultMode;
     const model = await this.models.getActive();
     const query = normalizeQuery(request.query);
     const base = { model: model.name, requestedMode };
+    const answer = (response: SearchResponseDto) => this.answered(response, query, request, model.id);
     if (requestedMode === 'lexical') {
-      return this.answered({
+      return answer({
         ...base,
         mode: 'lexical',
         degradedReason: null,
@@ -58,14 +80,14 @@ export class SearchService {
     if ('degradedReason' in embedded) {
       this.metrics.degraded.inc({ reason: embedded.degradedReason });
       const results = await this.lexicalHits(query, request);
-      return this.answered({ ...base, mode: 'lexical', degradedReason: embedded.degradedReason, queryTokens: 0, cached: false, results });
+      return answer({ ...base, mode: 'lexical', degradedReason: embedded.degradedReason, queryTokens: 0, cached: false, results });
     }
     const spent = { queryTokens: embedded.cached ? 0 : embedded.tokens, cached: embedded.cached };
     if (requestedMode === 'vector') {
       const hits = await this.vectors.nearest(model, embedded.vector, request.limit, request.category);
-      return this.answered({ ...base, mode: 'vector', degradedReason: null, ...spent, results: hits.map(vectorResult) });
+      return answer({ ...base, mode: 'vector', degradedReason: null, ...spent, results: hits.map(vectorResult) });
     }
-    return this.answered({
+    return answer({
       ...base,
       mode: 'hybrid',
       degradedReason: null,
@@ -74,8 +96,16 @@ export class SearchService {
     });
   }
 
-  private answered(response: SearchResponseDto): SearchResponseDto {
+  private answered(response: SearchResponseDto, query: string, request: SearchRequestDto, modelId: number): SearchResponseDto {
     this.metrics.searches.inc({ mode: response.mode });
+    this.events.emitAnswered({
+      query,
+      category: request.category,
+      mode: response.mode,
+      modelId,
+      limit: request.limit,
+      resultIds: response.results.map((hit) => hit.id),
+    });
     return response;
   }
 

@@ -1,6 +1,6 @@
 import { UsageLedgerService } from '../../src/cost-analytics/usage-ledger.service';
 import { recordUsage } from '../support/cost-services';
-import { ADMIN_KEY, USER_KEY, waitFor } from '../support/test-app';
+import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
 /** Today's date in UTC, as the API takes it. */
@@ -181,25 +181,9 @@ describe('cost analytics over HTTP', () => {
       '/api/v1/cost/alerts',
       '/api/v1/cost/alerts/check',
       '/api/v1/cost/prices',
-      '/dashboard',
     ]) {
       expect(body.paths).toHaveProperty([path]);
     }
     expect(body.components.schemas.CostReportDto.properties.totalCostUsd.type).toBe('string');
-  });
-
-  it('serves the dashboard outside /api/v1, with a strict CSP and Chart.js from the app', async () => {
-    const page = await fetch(`${t.app.baseUrl}/dashboard`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    const html = await page.text();
-    expect(html).not.toMatch(/<script>(?!<\/script>)|https?:\/\//);
-    const chart = await fetch(`${t.app.baseUrl}/dashboard/chart.umd.min.js`);
-    expect(chart.status).toBe(200);
-    expect((await chart.text()).length).toBeGreaterThan(100_000);
-    expect((await fetch(`${t.app.baseUrl}/dashboard/secrets.txt`)).status).toBe(404);
-    // Under /api/v1 a key is checked first (401 without one); with one, there is no such route.
-    expect((await fetch(`${t.app.baseUrl}/api/v1/dashboard`, { headers: { 'x-api-key': USER_KEY } })).status).toBe(404);
   });
 });

@@ -2,7 +2,7 @@ import { SeededRandom } from '../../src/compare/near-duplicates/seeded-random';
 import { BackgroundRuns } from '../../src/compare/runs/background-runs';
 import { CompareRuns } from '../../src/compare/runs/compare-runs';
 import { EmbeddingVectors } from '../../src/embeddings/embedding-vectors';
-import { ADMIN_KEY, waitFor } from '../support/test-app';
+import { ADMIN_KEY, USER_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
 
 /** Above this many 1536-d vectors a near-duplicate request becomes a background scan (here, for the test). */
@@ -236,5 +236,45 @@ describe('near-duplicates at ingestion and in background scans', () => {
       expect(done.summary).toMatchObject({ vectors: 110, pairs: 11 });
       expect((await t.app.request('POST', `/api/v1/compare/near-duplicates/scans/${run.id}/retry`, { key: ADMIN_KEY })).status).toBe(409);
     }
+  });
+
+  it('hides pairs dismissed as not duplicates until either text changes; an admin may take a dismissal back', async () => {
+    const create = async (question: string, answer: string) =>
+      (await t.app.request('POST', '/api/v1/qa-pairs', { body: { question, answer, category: 'dismiss' } })).body.id as string;
+    const first = await create('Which plan includes the zebra reporting add-on?', 'The quokka plan includes zebra reporting.');
+    await waitFor(async () => (await embeddedCount([first])) === 1);
+    const second = await create('which plan includes the ZEBRA reporting add-on', 'The quokka plan includes zebra reporting!');
+    const [idA, idB] = [first, second].sort();
+    const detected = async (includeDismissed = false) =>
+      (await t.app.request('GET', `/api/v1/compare/near-duplicates/detected?category=dismiss&includeDismissed=${includeDismissed}`)).body.items.map(
+        (pair: { idA: string; idB: string }) => `${pair.idA}|${pair.idB}`,
+      );
+    await waitFor(async () => (await detected()).length === 1);
+
+    const dismiss = (body: unknown, key = ADMIN_KEY) => t.app.request('POST', '/api/v1/compare/near-duplicates/dismissals', { body, key });
+    expect((await dismiss({ qaPairIds: [idA, idB] }, USER_KEY)).status).toBe(403);
+    expect(await dismiss({ qaPairIds: [idA, idA] })).toMatchObject({
+      status: 400,
+      body: { message: 'qaPairIds: must name at least two different QA pairs' },
+    });
+    expect((await dismiss({ qaPairIds: [idA] })).status).toBe(400);
+    expect(await dismiss({ qaPairIds: [idA, '9b2f5a8e-0000-4000-8000-000000000000'] })).toMatchObject({ status: 404 });
+    const dismissed = await dismiss({ qaPairIds: [idB, idA], reason: 'different products' });
+    expect(dismissed).toMatchObject({ status: 201, body: { dismissed: 1, items: [{ idA, idB, reason: 'different products', current: true }] } });
+    expect(await detected()).toEqual([]);
+    expect(await detected(true)).toEqual([`${idA}|${idB}`]);
+
+    // An edit (same words, so still a duplicate) makes the two worth a look again.
+    expect(
+      (await t.app.request('PATCH', `/api/v1/qa-pairs/${second}`, { body: { answer: 'THE QUOKKA PLAN INCLUDES ZEBRA REPORTING.' } })).status,
+    ).toBe(200);
+    await waitFor(async () => (await detected()).length === 1);
+    const listed = (await t.app.request('GET', '/api/v1/compare/near-duplicates/dismissals')).body;
+    expect(listed).toMatchObject({ total: 1, items: [{ id: dismissed.body.items[0].id, current: false }] });
+
+    const undo = (key = ADMIN_KEY) => t.app.request('DELETE', `/api/v1/compare/near-duplicates/dismissals/${dismissed.body.items[0].id}`, { key });
+    expect((await undo(USER_KEY)).status).toBe(403);
+    expect((await undo()).body).toMatchObject({ idA, idB });
+    expect((await undo()).status).toBe(404);
   });
 });

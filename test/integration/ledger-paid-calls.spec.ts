@@ -21,7 +21,8 @@ describe('paid calls: recorded once, vectors kept (real faults)', () => {
 
   beforeEach(async () => {
     t.fake.reset();
-    await t.db.query(`TRUNCATE embeddings, dead_letters, usage_ledger, provider_calls, qa_pairs CASCADE`);
+    // qa_pairs first, as the reconciler's pass locks them: truncating in another order could deadlock with it.
+    await t.db.query(`TRUNCATE qa_pairs, embeddings, dead_letters, usage_ledger, provider_calls CASCADE`);
     t.fake.stats(); // stats are cumulative: tests compare before/after
   });
 

@@ -9,6 +9,7 @@ import { BudgetsService } from '../../src/cost-analytics/budgets/budgets.service
 import { CostClock } from '../../src/cost-analytics/cost-clock';
 import { ModelPricesService } from '../../src/cost-analytics/prices/model-prices.service';
 import { CostProjectionService } from '../../src/cost-analytics/reports/cost-projection.service';
+import { LaneUsage } from '../../src/cost-analytics/reports/lane-usage';
 import { CostReportService } from '../../src/cost-analytics/reports/cost-report.service';
 import { QueryCacheSavingsService } from '../../src/cost-analytics/query-cache/query-cache-savings.service';
 import { LocalCalendar } from '../../src/cost-analytics/reports/local-calendar';
@@ -39,7 +40,7 @@ export function costServices(db: DataSource, options: { clock?: FixedClock; env?
   const budgets = new BudgetsService(db);
   const budgetStatus = new BudgetStatusService(calendar, reader, clock);
   const projection = new CostProjectionService(calendar, reader, budgets, budgetStatus, clock);
-  const reports = new CostReportService(calendar, reader, projection, new QueryCacheSavingsService(db));
+  const reports = new CostReportService(calendar, reader, projection, new QueryCacheSavingsService(db), new LaneUsage(db));
   const webhook = new AlertWebhook(db, config);
   return {
     config,

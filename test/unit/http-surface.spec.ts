@@ -72,7 +72,18 @@ describe('authentication before the body', () => {
   };
 
   it('lets open routes through and refuses the rest without a valid key', () => {
-    for (const path of ['/health', '/metrics', '/docs', '/docs/', '/docs-json', '/dashboard', '/dashboard/app.js']) expect(run(path)).toBe('next');
+    for (const path of [
+      '/health',
+      '/metrics',
+      '/docs',
+      '/docs/',
+      '/docs-json',
+      '/console',
+      '/console/pages/queue.js',
+      '/dashboard',
+      '/dashboard/app.js',
+    ])
+      expect(run(path)).toBe('next');
     for (const path of ['/api/v1/qa-pairs', '/healthz', '/docs-jsonx', '/anything', '/']) expect(run(path)).toBe(401);
     expect(run('/api/v1/qa-pairs', { 'x-api-key': 'user-1' })).toBe('next');
     expect(run('/api/v1/qa-pairs', { 'x-api-key': 'nope' })).toBe(401);
@@ -81,6 +92,7 @@ describe('authentication before the body', () => {
   it('opens the open routes to reading only: any other method could carry a body parsed for anyone', () => {
     expect(run('/health', {}, 'HEAD')).toBe('next');
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(run('/health', {}, method)).toBe(401);
+    expect(run('/console/app.js', {}, 'POST')).toBe(401);
     expect(run('/dashboard', { 'x-api-key': 'user-1' }, 'POST')).toBe('next');
   });
 

@@ -1,7 +1,7 @@
 import { degradedReason } from '../../src/search/degraded-reason';
 import { normalizeQuery } from '../../src/search/query-text';
 import { fuseByReciprocalRank } from '../../src/search/reciprocal-rank-fusion';
-import { meanRetrievalScores, recallAtK, reciprocalRankAtK } from '../../src/search/retrieval-metrics';
+import { meanRetrievalScores, recallAtK, reciprocalRankAtK } from '../../src/evaluation/retrieval-metrics';
 import { ProviderError } from '../../src/embeddings/providers/provider-error';
 import { ProviderUnavailableError } from '../../src/circuit-breaker/provider-unavailable-error';
 

@@ -31,6 +31,26 @@ export interface FakeOpenAIConfig {
   variants: Record<string, number>;
   /** Standard deviation of gaussian noise added per component on every call (then renormalised); 0 = exact. */
   noise: number;
+  /** Noise per model name, in place of `noise` for that model: a deliberately worse model behind a name. */
+  modelNoise: Record<string, number>;
+  /** The Batch API (`/v1/files`, `/v1/batches`); see batch-api.ts. */
+  batches: BatchFaults;
+}
+
+/**
+ * How batches behave: `completionMs` from in_progress to completed (lines finish evenly over
+ * it: a long one is a slow in_progress); the next `failValidation` batches fail validation;
+ * the next `expire` batches expire once `expireAtShare` of their lines are done (partial
+ * output); every `lineErrorEvery`-th line (1-based, 0 = none) fails with `lineErrorStatus`
+ * in the error file.
+ */
+export interface BatchFaults {
+  completionMs: number;
+  failValidation: number;
+  expire: number;
+  expireAtShare: number;
+  lineErrorEvery: number;
+  lineErrorStatus: number;
 }
 
 export type ServerErrorStatus = 500 | 502 | 503;
@@ -82,6 +102,18 @@ const patchSchema = z
     limits: z.object({ requestsPerMinute: limit, tokensPerMinute: limit, windowMs: z.number().int().positive() }).partial().strict(),
     variants: z.record(z.number().int()),
     noise: z.number().min(0),
+    modelNoise: z.record(z.number().min(0)),
+    batches: z
+      .object({
+        completionMs: milliseconds,
+        failValidation: count,
+        expire: count,
+        expireAtShare: probability,
+        lineErrorEvery: count,
+        lineErrorStatus: z.number().int().min(400).max(599),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict() satisfies z.ZodType<FakeOpenAIConfigPatch, z.ZodTypeDef, unknown>;
@@ -101,6 +133,8 @@ export function defaultConfig(): FakeOpenAIConfig {
     limits: { requestsPerMinute: null, tokensPerMinute: null, windowMs: 60_000 },
     variants: {},
     noise: 0,
+    modelNoise: {},
+    batches: { completionMs: 200, failValidation: 0, expire: 0, expireAtShare: 0.5, lineErrorEvery: 0, lineErrorStatus: 400 },
   };
 }
 

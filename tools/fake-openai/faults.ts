@@ -81,6 +81,26 @@ export class Faults {
   variant(model: string): number {
     return this.config.variants[model] ?? 0;
   }
+
+  /** Whether the next batch fails validation (spends one). */
+  takeBatchValidationFailure(): boolean {
+    const { batches } = this.config;
+    if (batches.failValidation <= 0) return false;
+    batches.failValidation--;
+    return true;
+  }
+
+  /** Whether the next batch expires with partial output (spends one). */
+  takeBatchExpiry(): boolean {
+    const { batches } = this.config;
+    if (batches.expire <= 0) return false;
+    batches.expire--;
+    return true;
+  }
+
+  noise(model: string): number {
+    return this.config.modelNoise[model] ?? this.config.noise;
+  }
 }
 
 function spend(counter: { next: number }): boolean {

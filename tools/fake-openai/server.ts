@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchApi } from './batch-api';
 import type { Answer } from './answer';
 import { type FakeOpenAIConfig, type FakeOpenAIConfigPatch, applyPatch, defaultConfig } from './config';
 import { type ControlTarget, handleControl } from './control-routes';
@@ -55,6 +56,7 @@ class FakeOpenAIServer implements FakeOpenAI {
   private readonly faults: Faults;
   private readonly limiter = new RateLimiter();
   private readonly recorder: StatsRecorder;
+  private readonly batchApi: BatchApi;
   private readonly apiKeys: ReadonlySet<string>;
   /** Aborted on close, so requests waiting out an injected latency give up. */
   private readonly closing = new AbortController();
@@ -63,6 +65,12 @@ class FakeOpenAIServer implements FakeOpenAI {
   constructor(options: FakeOpenAIOptions) {
     this.faults = new Faults(applyPatch(defaultConfig(), options.config ?? {}));
     this.recorder = new StatsRecorder(options.recentLimit ?? 1000);
+    this.batchApi = new BatchApi(
+      () => this.faults.current,
+      { validationFailure: () => this.faults.takeBatchValidationFailure(), expiry: () => this.faults.takeBatchExpiry() },
+      (model) => this.faults.variant(model),
+      (model) => this.faults.noise(model),
+    );
     this.apiKeys = new Set(options.apiKeys ?? []);
     this.server = createServer((req, res) => this.route(req, res));
   }
@@ -102,12 +110,13 @@ class FakeOpenAIServer implements FakeOpenAI {
   }
 
   stats(): FakeOpenAIStats {
-    return this.recorder.snapshot();
+    return { ...this.recorder.snapshot(), batches: this.batchApi.stats() };
   }
 
   /** Faults back to the starting configuration; counters, the log and the rate-limit windows cleared. */
   reset(): FakeOpenAIConfig {
     this.recorder.reset();
+    this.batchApi.reset();
     this.limiter.clear();
     return this.faults.reset();
   }
@@ -134,6 +143,7 @@ class FakeOpenAIServer implements FakeOpenAI {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/_control' || path.startsWith('/_control/')) return handleControl(req, res, path, this);
     if (req.method === 'POST' && path === '/v1/embeddings') return this.handleEmbeddings(req, res);
+    if (path.startsWith('/v1/files') || path.startsWith('/v1/batches')) return this.handleBatchApi(req, res, path);
     req.resume();
     this.send(res, errors.routeNotFound(req.method ?? 'GET', path), randomRequestId(), performance.now());
   }
@@ -166,6 +176,19 @@ class FakeOpenAIServer implements FakeOpenAI {
       durationMs: Math.round(performance.now() - startedAt),
       fault: outcome.answer.fault,
     });
+  }
+
+  private async handleBatchApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const startedAt = performance.now();
+    const authFailure = this.checkAuth(req.headers.authorization);
+    if (authFailure) {
+      req.resume();
+      return this.send(res, authFailure, randomRequestId(), startedAt);
+    }
+    const query = new URL(req.url ?? '/', 'http://fake').searchParams;
+    const answer = await this.batchApi.handle(req, req.method ?? 'GET', path, query);
+    if (!answer) req.resume();
+    this.send(res, answer ?? errors.routeNotFound(req.method ?? 'GET', path), randomRequestId(), startedAt);
   }
 
   /** False when the server closed during the wait. */
@@ -209,7 +232,7 @@ class FakeOpenAIServer implements FakeOpenAI {
     return counted(
       embeddingsAnswer(request, {
         variant: this.faults.variant(request.model.name),
-        noise: config.noise,
+        noise: this.faults.noise(request.model.name),
         malformed: this.faults.takeMalformed(),
       }),
     );

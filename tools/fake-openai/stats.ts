@@ -1,3 +1,4 @@
+import type { BatchStats } from './batch-api';
 /** Counters over the embedding requests the fake has seen since start or the last reset. */
 export interface FakeOpenAIStats {
   /** Every embedding request received, answered or not. */
@@ -21,6 +22,8 @@ export interface FakeOpenAIStats {
   hung: number;
   /** The latest answered requests, oldest first. */
   recent: RecentRequest[];
+  /** What the Batch API billed (lines answered 200); counted apart from the requests above. */
+  batches: BatchStats;
 }
 
 export interface RecentRequest {
@@ -81,7 +84,7 @@ export class StatsRecorder {
     this.recentNext = (this.recentNext + 1) % this.recentLimit;
   }
 
-  snapshot(): FakeOpenAIStats {
+  snapshot(): Omit<FakeOpenAIStats, 'batches'> {
     const recent =
       this.recent.length < this.recentLimit ? this.recent.slice() : [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
     return { ...structuredClone(this.counters), inFlight: this.inFlight, maxInFlight: this.maxInFlight, recent };

@@ -5,7 +5,7 @@ import { ErrorResponseDto } from '../error-response.dto';
 export const ACCESS_KEY = 'access';
 export type Access = 'public' | 'user' | 'admin';
 
-/** No API key needed (health, the dashboard page); Swagger says so with `security: []`. */
+/** No API key needed (health, the console's files); Swagger says so with `security: []`. */
 export const Public = () => applyDecorators(SetMetadata(ACCESS_KEY, 'public' satisfies Access), ApiNoSecurity());
 
 /** Needs an admin key (breaker control, migrations, budgets, dead-letter replay…). */

@@ -2,8 +2,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { adminAuthMiddleware } from '../admin-auth.middleware';
 import { type ApiKeys, presentedKey } from './api-keys';
 
-/** Served without a key, to read only: health, metrics (the controller checks its own setting), the dashboard page, Swagger. */
-const OPEN_PATHS = /^\/(health|metrics|dashboard|docs)(\/|-json\/?$|$)/i;
+/** Served without a key, to read only: health, metrics (the controller checks its own setting), the console's files (and the old dashboard's redirect), Swagger. */
+const OPEN_PATHS = /^\/(health|metrics|console|dashboard|docs)(\/|-json\/?$|$)/i;
 /** Any other method on an open path could carry a body, which would then be parsed for anyone. */
 const READ_METHODS = new Set(['GET', 'HEAD']);
 /** Raw Express mounts that need an admin key (Bull Board). */

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '../../common/page.dto';
@@ -7,6 +7,7 @@ import type { BackgroundNearDuplicates, InRequestNearDuplicates } from '../near-
 import type { CompareRunOf } from '../runs/compare-runs';
 import type { StoredCluster } from '../near-duplicates/scan-results';
 import { CompareRunDto } from './compare-run.dto';
+import { IncludeDismissedQuery } from './dismissal.dto';
 import { OptionalModelName } from './model-name.property';
 
 /**
@@ -135,6 +136,9 @@ export class ScanRunPageDto {
   @ApiProperty({ type: [ScanRunDto] }) items!: ScanRunDto[];
 }
 
+/** A scan's pairs: a page, without the pairs dismissed as not duplicates unless asked. */
+export class ScanPairsQueryDto extends IntersectionType(PageQueryDto, IncludeDismissedQuery) {}
+
 export class NearDuplicatePairPageDto {
   @ApiProperty() total!: number;
   @ApiProperty() limit!: number;
@@ -159,7 +163,7 @@ export class ClusterPageDto {
   @ApiProperty({ type: [ClusterDto] }) items!: ClusterDto[];
 }
 
-export class DetectedDuplicatesQueryDto extends PageQueryDto {
+export class DetectedDuplicatesQueryDto extends IntersectionType(PageQueryDto, IncludeDismissedQuery) {
   @OptionalModelName()
   model?: string;
 

@@ -28,6 +28,7 @@ import {
   NearDuplicatePairPageDto,
   NearDuplicatesRequestDto,
   NearDuplicatesResponseDto,
+  ScanPairsQueryDto,
   ScanRunDto,
   ScanRunPageDto,
   StartScanRequestDto,
@@ -108,13 +109,16 @@ export class NearDuplicatesController {
   }
 
   @Get('scans/:id/pairs')
-  @ApiOperation({ summary: "A completed scan's pairs, most similar first, in pages" })
+  @ApiOperation({
+    summary: "A completed scan's pairs, most similar first, in pages",
+    description: 'Pairs dismissed as not duplicates (POST /compare/near-duplicates/dismissals) are left out unless `includeDismissed=true`.',
+  })
   @ApiOkResponse({ type: NearDuplicatePairPageDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ description: 'The scan has not completed', type: ErrorResponseDto })
-  async scanPairs(@Param('id', uuidParam()) id: string, @Query() query: PageQueryDto): Promise<NearDuplicatePairPageDto> {
+  async scanPairs(@Param('id', uuidParam()) id: string, @Query() query: ScanPairsQueryDto): Promise<NearDuplicatePairPageDto> {
     await this.completedScan(id);
-    const page = await this.results.pairs(id, query.limit, query.offset);
+    const page = await this.results.pairs(id, query.limit, query.offset, { includeDismissed: query.includeDismissed ?? false });
     return { total: page.total, limit: query.limit, offset: query.offset, items: page.items.map(NearDuplicatePairDto.from) };
   }
 
@@ -145,7 +149,8 @@ export class NearDuplicatesController {
   @ApiOperation({
     summary: 'Near-duplicates found when pairs were embedded',
     description:
-      "Each newly embedded pair of the active model is checked against its nearest neighbours; pairs at or above NEAR_DUPLICATE_INGEST_THRESHOLD are listed here while neither pair's content changes.",
+      "Each newly embedded pair of the active model is checked against its nearest neighbours; pairs at or above NEAR_DUPLICATE_INGEST_THRESHOLD are listed here while neither pair's content changes. " +
+      'Pairs dismissed as not duplicates are left out unless `includeDismissed=true`.',
   })
   @ApiOkResponse({ type: DetectedDuplicatePageDto })
   @ApiNotFoundResponse({ description: 'Unknown model', type: ErrorResponseDto })
@@ -156,6 +161,7 @@ export class NearDuplicatesController {
       qaPairId: query.qaPairId,
       category: query.category,
       minSimilarity: query.minSimilarity ?? this.config.compare.ingestCheck.threshold,
+      includeDismissed: query.includeDismissed ?? false,
       limit: query.limit,
       offset: query.offset,
     });

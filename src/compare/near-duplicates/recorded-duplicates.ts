@@ -5,6 +5,7 @@ import type { EmbeddingModelEntity } from '../../embeddings/embedding-model.enti
 import { VectorSearch } from '../../embeddings/vector-search';
 import { checkedInt } from '../../embeddings/vector-sql';
 import { readPage } from '../../database/read-page';
+import { dismissedSql } from './dismissals';
 
 export interface RecordedDuplicate {
   idA: string;
@@ -20,6 +21,8 @@ export interface RecordedDuplicatesQuery {
   /** Only pairs whose both QA pairs are of this category. */
   category?: string;
   minSimilarity: number;
+  /** Also the pairs dismissed as not duplicates (`NearDuplicateDismissals`); hidden otherwise. */
+  includeDismissed: boolean;
   limit: number;
   offset: number;
 }
@@ -92,6 +95,7 @@ export class RecordedDuplicates {
       const p = params.push(query.category);
       conditions.push(`a.category = $${p} AND b.category = $${p}`);
     }
+    if (!query.includeDismissed) conditions.push(`NOT ${dismissedSql('d.qa_pair_a', 'd.qa_pair_b')}`);
     const from = `FROM near_duplicates d
       JOIN qa_pairs a ON a.id = d.qa_pair_a AND a.content_hash = d.content_hash_a
       JOIN qa_pairs b ON b.id = d.qa_pair_b AND b.content_hash = d.content_hash_b

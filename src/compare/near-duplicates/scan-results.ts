@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { readPage } from '../../database/read-page';
+import { checkedInt } from '../../embeddings/vector-sql';
+import { dismissedSql } from './dismissals';
 import type { NearDuplicatePair } from './near-duplicate-pairs';
 
 /** Rows per INSERT: keeps each statement's parameters a few MB. */
@@ -36,7 +39,17 @@ export class ScanResults {
     }
   }
 
-  async pairs(runId: string, limit: number, offset: number): Promise<{ total: number; items: NearDuplicatePair<string>[] }> {
+  /**
+   * A page of the scan's pairs, most similar first. `includeDismissed: false` leaves out the
+   * pairs dismissed as not duplicates (a dismissal that still counts: `dismissedSql`).
+   */
+  async pairs(
+    runId: string,
+    limit: number,
+    offset: number,
+    { includeDismissed }: { includeDismissed: boolean },
+  ): Promise<{ total: number; items: NearDuplicatePair<string>[] }> {
+    if (!includeDismissed) return this.pairsNotDismissed(runId, limit, offset);
     const [rows, [count]]: [Array<{ qa_pair_a: string; qa_pair_b: string; similarity: number }>, Array<{ n: string }>] = await Promise.all([
       this.db.query(
         `SELECT qa_pair_a, qa_pair_b, similarity FROM near_duplicate_scan_pairs
@@ -46,6 +59,21 @@ export class ScanResults {
       this.db.query(`SELECT count(*) AS n FROM near_duplicate_scan_pairs WHERE run_id = $1`, [runId]),
     ]);
     return { total: Number(count.n), items: rows.map((r) => ({ idA: r.qa_pair_a, idB: r.qa_pair_b, similarity: r.similarity })) };
+  }
+
+  /** The stored results do not change, the dismissals may: the page and its total in one snapshot, by OFFSET (ranks skip the hidden pairs). */
+  private async pairsNotDismissed(runId: string, limit: number, offset: number): Promise<{ total: number; items: NearDuplicatePair<string>[] }> {
+    const where = `WHERE p.run_id = $1 AND NOT ${dismissedSql('p.qa_pair_a', 'p.qa_pair_b')}`;
+    const { rows, total } = await readPage<{ qa_pair_a: string; qa_pair_b: string; similarity: number }>(
+      this.db,
+      {
+        sql: `SELECT p.qa_pair_a, p.qa_pair_b, p.similarity FROM near_duplicate_scan_pairs p ${where}
+              ORDER BY p.rank LIMIT ${checkedInt(limit)} OFFSET ${checkedInt(offset)}`,
+        params: [runId],
+      },
+      { sql: `SELECT count(*) AS n FROM near_duplicate_scan_pairs p ${where}`, params: [runId] },
+    );
+    return { total, items: rows.map((r) => ({ idA: r.qa_pair_a, idB: r.qa_pair_b, similarity: r.similarity })) };
   }
 
   async clusters(runId: string, limit: number, offset: number): Promise<{ total: number; items: StoredCluster[] }> {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { APP_CONFIG, type AppConfig, hasRole } from '../../config/app-config';
 import { ClusterLease } from '../../redis/cluster-lease';
+import { inSpan, scheduledSpan } from '../../tracing/spans';
 import { AlertWebhook } from './alert-webhook.service';
 import { CostAlertsService } from './cost-alerts.service';
 
@@ -50,7 +51,7 @@ export class CostAlertScheduler implements OnApplicationBootstrap, OnModuleDestr
   private async checkOnceInCluster(): Promise<void> {
     try {
       if (await this.lease.claimPeriod(INTERVAL_NAME, this.config.costAnalytics.alertCheckIntervalMs)) {
-        await this.alerts.checkCostAlerts();
+        await inSpan('cost-alerts check', scheduledSpan(INTERVAL_NAME), () => this.alerts.checkCostAlerts());
       }
       await this.webhook.deliverDue();
     } catch (error) {

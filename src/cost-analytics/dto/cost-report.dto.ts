@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { BudgetStatusDto } from './budget.dto';
-import { CategoryUsageDto, DailyUsageDto, ModelUsageDto, PurposeUsageDto, UsageSummaryDto, WeeklyUsageDto } from './usage.dto';
+import { CategoryUsageDto, DailyUsageDto, ModelUsageDto, LaneUsageDto, PurposeUsageDto, UsageSummaryDto, WeeklyUsageDto } from './usage.dto';
 
 export class CostReportQueryDto {
   @ApiProperty({ example: '2026-11-01', description: 'First local date, included' })
@@ -63,6 +63,7 @@ export class CostReportDto extends UsageSummaryDto {
   @ApiProperty({ type: [CategoryUsageDto], description: 'Most expensive first' }) byCategory!: CategoryUsageDto[];
   @ApiProperty({ type: [ModelUsageDto], description: 'Most expensive first' }) byModel!: ModelUsageDto[];
   @ApiProperty({ type: [PurposeUsageDto], description: 'Most expensive first' }) byPurpose!: PurposeUsageDto[];
+  @ApiProperty({ type: [LaneUsageDto], description: 'live and batch (Batch API, batch price), both always listed' }) byLane!: LaneUsageDto[];
   @ApiProperty({ type: MonthlyProjectionDto, description: 'The current month in the report time zone' })
   projectedMonthly!: MonthlyProjectionDto;
   @ApiProperty({

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { USAGE_PURPOSES } from '../usage-purpose';
 
 /** Usage summed over some slice: counts, tokens and exact cost. */
 export class UsageSummaryDto {
@@ -62,7 +63,18 @@ export class ModelUsageDto extends UsageSummaryDto {
   model!: string;
 }
 
+/** Spend per lane, summed over provider calls (not the rollups): live calls, and Batch API batches at the batch price. */
+export class LaneUsageDto {
+  @ApiProperty({ enum: ['live', 'batch'] }) lane!: 'live' | 'batch';
+  @ApiProperty({ description: 'Provider calls (a batch is one)' }) calls!: number;
+  @ApiProperty({ description: 'Inputs sent' }) items!: number;
+  @ApiProperty({ description: "Tokens billed (the provider's reported usage; the local count while unconfirmed)" }) tokens!: number;
+  @ApiProperty({ example: '0.021000' }) costUsd!: string;
+  @ApiProperty({ example: '0.00', description: 'Of costUsd, spend whose outcome is not known yet (a batch in flight counts here)' })
+  unconfirmedCostUsd!: string;
+}
+
 export class PurposeUsageDto extends UsageSummaryDto {
-  @ApiProperty({ enum: ['ingest', 'update', 'migration', 'drift', 'search'] })
+  @ApiProperty({ enum: USAGE_PURPOSES })
   purpose!: string;
 }

@@ -13,6 +13,8 @@ export interface AddModelPriceInput {
   pricePerMillionTokens: string;
   /** ISO 8601; default now. */
   effectiveFrom?: string;
+  /** Default live. */
+  lane?: 'live' | 'batch';
 }
 
 /**
@@ -29,23 +31,26 @@ export class ModelPricesService {
   async history(): Promise<ModelPriceHistoryDto[]> {
     const [models, prices] = await Promise.all([
       this.db.query(
-        `SELECT m.id, m.name, m.price_per_million_tokens::text AS registered, ${priceAtSql('$1::timestamptz')}::text AS current
+        `SELECT m.id, m.name, m.price_per_million_tokens::text AS registered, ${priceAtSql('$1::timestamptz')}::text AS current,
+                ${priceAtSql('$1::timestamptz', `'batch'`)}::text AS current_batch
          FROM embedding_models m ORDER BY m.id`,
         [this.clock.now().toISOString()],
-      ) as Promise<Array<{ id: number; name: string; registered: string; current: string }>>,
+      ) as Promise<Array<{ id: number; name: string; registered: string; current: string; current_batch: string }>>,
       this.db.query(
-        `SELECT p.model_id, m.name AS model, p.price_per_million_tokens::text AS price, p.effective_from, p.created_at
-         FROM model_prices p JOIN embedding_models m ON m.id = p.model_id ORDER BY p.model_id, p.effective_from`,
-      ) as Promise<Array<{ model_id: number; model: string; price: string; effective_from: Date; created_at: Date }>>,
+        `SELECT p.model_id, m.name AS model, p.lane, p.price_per_million_tokens::text AS price, p.effective_from, p.created_at
+         FROM model_prices p JOIN embedding_models m ON m.id = p.model_id ORDER BY p.model_id, p.effective_from, p.lane`,
+      ) as Promise<Array<{ model_id: number; model: string; lane: 'live' | 'batch'; price: string; effective_from: Date; created_at: Date }>>,
     ]);
     return models.map((model) => ({
       model: model.name,
       registeredPricePerMillionTokens: model.registered,
       currentPricePerMillionTokens: model.current,
+      currentBatchPricePerMillionTokens: model.current_batch,
       prices: prices
         .filter((price) => price.model_id === model.id)
         .map((price) => ({
           model: price.model,
+          lane: price.lane,
           pricePerMillionTokens: price.price,
           effectiveFrom: price.effective_from,
           createdAt: price.created_at,
@@ -61,14 +66,20 @@ export class ModelPricesService {
     const model = await knownModel(this.db, input.model);
     try {
       const [row] = await this.db.query(
-        `INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from) VALUES ($1, $2, $3)
+        `INSERT INTO model_prices (model_id, price_per_million_tokens, effective_from, lane) VALUES ($1, $2, $3, $4)
          RETURNING price_per_million_tokens::text AS price, effective_from, created_at`,
-        [model.id, input.pricePerMillionTokens, effectiveFrom.toISOString()],
+        [model.id, input.pricePerMillionTokens, effectiveFrom.toISOString(), input.lane ?? 'live'],
       );
-      return { model: model.name, pricePerMillionTokens: row.price, effectiveFrom: row.effective_from, createdAt: row.created_at };
+      return {
+        model: model.name,
+        lane: input.lane ?? 'live',
+        pricePerMillionTokens: row.price,
+        effectiveFrom: row.effective_from,
+        createdAt: row.created_at,
+      };
     } catch (error) {
       if (pgErrorCode(error) === UNIQUE_VIOLATION) {
-        throw conflict(`${model.name} already has a price effective from ${effectiveFrom.toISOString()}`);
+        throw conflict(`${model.name} already has a ${input.lane ?? 'live'} price effective from ${effectiveFrom.toISOString()}`);
       }
       throw error;
     }

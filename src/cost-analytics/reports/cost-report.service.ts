@@ -8,6 +8,7 @@ import { QueryCacheSavingsService } from '../query-cache/query-cache-savings.ser
 import { type KeyRow, RollupReader, type UsageCell, type UsageSums } from '../rollups/rollup-reader';
 import { UnalignedRangeError } from '../rollups/rollup-spans';
 import { CostProjectionService } from './cost-projection.service';
+import { LaneUsage } from './lane-usage';
 import { type LocalDay, LocalCalendar } from './local-calendar';
 import { daysBetween, parseLocalDate, parseTimeZone } from './local-date';
 
@@ -53,6 +54,7 @@ export class CostReportService {
     private readonly reader: RollupReader,
     private readonly projection: CostProjectionService,
     private readonly cacheSavings: QueryCacheSavingsService,
+    private readonly lanes: LaneUsage,
   ) {}
 
   async getCostReport(startDate: string, endDate: string, options: CostReportOptions = {}): Promise<CostReport> {
@@ -60,11 +62,12 @@ export class CostReportService {
     const periodStartsAt = days[0].startsAt;
     const periodEndsAt = days[days.length - 1].endsAt;
     const utcDay = (instant: number) => new Date(instant).toISOString().slice(0, 10);
-    const [daily, keys, projectedMonthly, queryCacheSavings] = await Promise.all([
+    const [daily, keys, projectedMonthly, queryCacheSavings, byLane] = await Promise.all([
       this.read(() => this.reader.daysAndWeeks(days.map(toReportDay))),
       this.read(() => this.reader.byKey(periodStartsAt.getTime(), periodEndsAt.getTime())),
       this.read(() => this.projection.monthly(timeZone)),
       this.cacheSavings.flush().then(() => this.cacheSavings.between(utcDay(periodStartsAt.getTime()), utcDay(periodEndsAt.getTime() - 1))),
+      this.read(() => this.lanes.between(periodStartsAt, periodEndsAt)),
     ]);
     const of = (dimension: KeyRow['dimension']) => keys.filter((row) => row.dimension === dimension);
     const total = usageSummary(of('total')[0]);
@@ -91,6 +94,7 @@ export class CostReportService {
         of('purpose').map((row) => ({ purpose: row.purpose ?? '', ...usageSummary(row) })),
         (row) => row.purpose,
       ),
+      byLane,
       projectedMonthly,
       queryCacheSavings: { ...queryCacheSavings, costUsd: formatUsd(queryCacheSavings.costUsd) },
     };

@@ -50,7 +50,7 @@ export class OpenAIProvider implements EmbeddingProvider {
   }
 }
 
-function decodeVectors(
+export function decodeVectors(
   items: Array<{ index: number; embedding: unknown }> | undefined,
   expected: number,
   dimensions: number,

@@ -51,7 +51,7 @@ export class ProviderError extends Error {
   }
 }
 
-const PERMANENT_STATUSES = new Set([400, 404, 422]);
+export const PERMANENT_STATUSES = new Set([400, 404, 422]);
 /** The key is wrong, revoked, or not allowed (OpenAI: `invalid_api_key`, missing scopes, unsupported region). */
 const CREDENTIAL_STATUSES = new Set([401, 403]);
 

@@ -26,6 +26,33 @@ export class ThroughputBoundDto {
   seconds!: number | null;
 }
 
+export class QualityGateEstimateDto {
+  @ApiProperty({ description: 'Labelled queries the gate evaluates both models on' }) labelledQueries!: number;
+  @ApiProperty({ description: "Captured queries the target's answers are compared on" }) capturedQueries!: number;
+  @ApiProperty({ description: 'Query tokens both evaluations embed' }) tokens!: number;
+  @ApiProperty({ example: '0.000040' }) costUsd!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Set when there are no labelled queries: the gate cannot judge' }) warning!:
+    string | null;
+}
+
+export class LiveLaneEstimateDto {
+  @ApiProperty({ example: '0.42' }) costUsd!: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'From the rate limits and measured throughput' }) etaSeconds!: number | null;
+}
+
+export class BatchLaneEstimateDto {
+  @ApiProperty({ example: '0.21', description: 'At the batch price in force' }) costUsd!: string;
+  @ApiProperty({ example: '0.01' }) pricePerMillionTokens!: string;
+  @ApiProperty({ description: 'Batches of at most BATCH_LANE_MAX_REQUESTS pairs' }) batches!: number;
+  @ApiProperty({ description: 'Upper bound: one 24 h window per BATCH_LANE_MAX_IN_FLIGHT batches (OpenAI usually finishes much sooner)' })
+  etaSeconds!: number;
+}
+
+export class LaneEstimatesDto {
+  @ApiProperty({ type: LiveLaneEstimateDto }) live!: LiveLaneEstimateDto;
+  @ApiProperty({ type: BatchLaneEstimateDto }) batch!: BatchLaneEstimateDto;
+}
+
 export class MigrationEstimateDto {
   @ApiProperty({ example: 100_000, description: 'Pairs whose current content has no embedding under the target' })
   pairs!: number;
@@ -53,4 +80,14 @@ export class MigrationEstimateDto {
 
   @ApiProperty({ nullable: true, type: Number, description: 'The slower of the two bounds; null when neither is known' })
   etaSeconds!: number | null;
+
+  @ApiProperty({
+    type: QualityGateEstimateDto,
+    description: "The quality gate's evaluations (absent on estimates stored by migrations started before the gate existed)",
+    required: false,
+  })
+  qualityGate?: QualityGateEstimateDto;
+
+  @ApiProperty({ type: LaneEstimatesDto, required: false, description: 'Both lanes side by side (absent on estimates stored before lanes existed)' })
+  lanes?: LaneEstimatesDto;
 }

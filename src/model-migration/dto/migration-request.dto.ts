@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { GATE_METRICS, type GateMetric } from '../../evaluation/evaluation-scores';
 import { PageQueryDto } from '../../common/page.dto';
 import { MIGRATION_STATES, type MigrationState } from '../migration-state';
 
@@ -19,6 +20,24 @@ export class MigrationModelsDto {
   @IsNotEmpty()
   @MaxLength(100)
   toModel!: string;
+}
+
+export class GateSettingsDto {
+  @ApiPropertyOptional({ enum: GATE_METRICS, description: 'Default MIGRATION_GATE_METRIC (recall@10)' })
+  @IsOptional()
+  @IsIn(GATE_METRICS)
+  metric?: GateMetric;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'The most the target may fall below the source on `metric` (default MIGRATION_GATE_MARGIN, 0.01)',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  margin?: number;
 }
 
 export class StartMigrationDto extends MigrationModelsDto {
@@ -50,6 +69,27 @@ export class StartMigrationDto extends MigrationModelsDto {
   @Min(0)
   @Max(1)
   maxFailureShare?: number;
+
+  @ApiPropertyOptional({
+    type: GateSettingsDto,
+    description:
+      'The quality gate: before an automatic cutover the target may not be worse than the source by more than `margin` on `metric` (labelled queries)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GateSettingsDto)
+  gate?: GateSettingsDto;
+
+  @ApiPropertyOptional({
+    enum: ['live', 'batch'],
+    default: 'live',
+    description:
+      "batch: the backfill goes through OpenAI's Batch API at the batch price (half the live one unless set), within its 24 h window, " +
+      'leaving the live rate limit to live traffic; creates and edits meanwhile stay live',
+  })
+  @IsOptional()
+  @IsIn(['live', 'batch'])
+  lane?: 'live' | 'batch';
 }
 
 export class CompareRequestDto {

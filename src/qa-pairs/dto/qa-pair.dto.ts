@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { NonBlankText } from '../../common/non-blank-text';
 import { PageQueryDto } from '../../common/page.dto';
 
 export const MAX_QUESTION_CHARS = 4_000;
@@ -8,34 +9,18 @@ export const MAX_ANSWER_CHARS = 40_000;
 export const MAX_CATEGORY_CHARS = 100;
 export const MAX_BULK_ITEMS = 5_000;
 
-// eslint-disable-next-line no-control-regex -- matching NUL is the point: PostgreSQL text cannot hold it
-const NO_NUL = /^[^\u0000]*$/;
-const NOT_BLANK = /\S/;
-
 export class CreateQaPairDto {
   @ApiProperty({ example: 'How do I reset my password?', maxLength: MAX_QUESTION_CHARS })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_QUESTION_CHARS)
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
-  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
+  @NonBlankText(MAX_QUESTION_CHARS)
   question!: string;
 
   @ApiProperty({ example: 'Open Settings → Security and choose "Reset password".', maxLength: MAX_ANSWER_CHARS })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_ANSWER_CHARS)
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
-  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
+  @NonBlankText(MAX_ANSWER_CHARS)
   answer!: string;
 
   @ApiPropertyOptional({ example: 'account', default: 'general', maxLength: MAX_CATEGORY_CHARS })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_CATEGORY_CHARS)
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
-  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
+  @NonBlankText(MAX_CATEGORY_CHARS)
   category?: string;
 }
 
@@ -49,6 +34,17 @@ export class BulkCreateQaPairsDto {
   @ValidateNested({ each: true })
   @Type(() => CreateQaPairDto)
   items!: CreateQaPairDto[];
+
+  @ApiPropertyOptional({
+    enum: ['live', 'batch'],
+    default: 'live',
+    description:
+      "batch: the active model embeds these pairs through OpenAI's Batch API (half the price, within 24 h; follow it at " +
+      'GET /batch-backfills/{batchBackfillId}); models being filled by a migration stay live',
+  })
+  @IsOptional()
+  @IsIn(['live', 'batch'])
+  lane?: 'live' | 'batch';
 }
 
 export class ListQaPairsQueryDto extends PageQueryDto {
@@ -95,10 +91,12 @@ export class QaPairPageDto {
   @ApiProperty({ example: 50 }) limit!: number;
   @ApiProperty({ example: 0 }) offset!: number;
   @ApiProperty({ type: [QaPairDto] }) items!: QaPairDto[];
+  @ApiPropertyOptional({ format: 'uuid', description: 'With lane=batch: the batch backfill embedding them' }) batchBackfillId?: string;
 }
 
 export class BulkCreateResultDto {
   @ApiProperty({ example: 1000 }) created!: number;
   @ApiProperty({ description: 'Jobs Redis did not take now; the reconciler enqueues them later', example: 0 }) notYetQueued!: number;
   @ApiProperty({ type: [QaPairDto] }) items!: QaPairDto[];
+  @ApiPropertyOptional({ format: 'uuid', description: 'With lane=batch: the batch backfill embedding them' }) batchBackfillId?: string;
 }
