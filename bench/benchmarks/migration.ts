@@ -44,7 +44,7 @@ export const migrationBenchmark: Benchmark = {
       app: unpaced,
       worker: { QUEUE_CONCURRENCY: String(ONE_BATCH), QUEUE_BATCH_MAX_INPUTS: String(ONE_BATCH) },
     });
-    context.log('again with pacing on (the defaults: search p99 budget 2 × idle)');
+    context.log('again with pacing on (the defaults: search p99 budget 1.5 × idle)');
     const paced = await measure(context, n, { app: { MIGRATION_PACING: 'true' }, waitForIdleBaseline: true });
     context.log('again with the target loaded without its HNSW index, built concurrently before the cutover');
     const deferred = await measure(context, n, { app: unpaced, deferIndex: true });
@@ -73,7 +73,7 @@ export const migrationBenchmark: Benchmark = {
           'unsuffixed figures: the worker defaults (QUEUE_CONCURRENCY 512, batches ≤ 256: two batches in flight), pacing off; ' +
           `_one_batch_in_flight: a fresh database and worker with QUEUE_CONCURRENCY = QUEUE_BATCH_MAX_INPUTS = ${ONE_BATCH}, ` +
           'for ingest and migration alike, pacing off; _paced: the worker defaults with MIGRATION_PACING on at its defaults ' +
-          '(budget 2 × the idle p99 the service measured itself, 10 s window), the idle searches going on until that baseline exists; ' +
+          '(budget 1.5 × the idle p99 the service measured itself, 10 s window), the idle searches going on until that baseline exists; ' +
           '_deferred_index: the worker defaults, pacing off, the target index dropped right after the start and built ' +
           '(CREATE INDEX CONCURRENTLY) once the migration is filled, then the cutover',
         rates: 'ingest = first bulk POST until every pair is embedded; migration = start until filled (comparison and cutover excluded)',

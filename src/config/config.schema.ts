@@ -106,7 +106,7 @@ export const envSchema = z.object({
   MIGRATION_TICK_MS: envInt(1_000, 50, 60_000),
   MIGRATION_WINDOW_BATCHES: envInt(20, 1, 1_000),
   MIGRATION_PACING: envBoolean(true),
-  MIGRATION_PACING_SEARCH_P99_RATIO: envNumber(2, 0, 100).refine((ratio) => ratio === 0 || ratio >= 1, 'must be 0 (off) or at least 1'),
+  MIGRATION_PACING_SEARCH_P99_RATIO: envNumber(1.5, 0, 100).refine((ratio) => ratio === 0 || ratio >= 1, 'must be 0 (off) or at least 1'),
   MIGRATION_PACING_SEARCH_P99_MS: envInt(0, 0, 600_000),
   MIGRATION_PACING_WINDOW_MS: envInt(10_000, 1_000, 60_000),
   MIGRATION_MAX_FAILURE_SHARE: envNumber(0.05, 0, 1),

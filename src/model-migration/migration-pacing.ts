@@ -19,7 +19,7 @@ type PacingSettings = AppConfig['migration']['pacing'];
 /** Where a migration's window stands, as its last step left it (`pacing` on the migration, and the gauges). */
 export interface PacingState {
   enabled: boolean;
-  /** Pairs the last step let the window hold: batches × batch size. */
+  /** Pairs the last step let the window hold: batches × batch size, at least one. */
   windowSize: number;
   /** batch size × MIGRATION_WINDOW_BATCHES: what the window grows back to. */
   maxWindowSize: number;
@@ -40,14 +40,26 @@ export function pacingBudgetMs(settings: Pick<PacingSettings, 'searchP99Ms' | 's
 }
 
 /**
- * AIMD over the window, in batches: above the budget it halves (never below one batch), at
- * or below it grows by one batch toward the maximum. Without a budget, or without enough
- * searches to tell (MIN_LATENCY_SAMPLES), it grows: nothing says search is suffering.
+ * The smallest window, in batches. One batch per tick still cost search about 2× its budget
+ * (a burst of a whole batch's HNSW inserts every tick), so the window goes below it.
+ */
+export const MIN_WINDOW_BATCHES = 1 / 16;
+
+/**
+ * AIMD over the window, in batches: above the budget it halves (down to MIN_WINDOW_BATCHES,
+ * never zero), at or below it grows to the next whole batch toward the maximum. Without a
+ * budget, or without enough searches to tell (MIN_LATENCY_SAMPLES), it grows: nothing says
+ * search is suffering.
  */
 export function nextWindowBatches(current: number, maxBatches: number, measured: SearchP99, budgetMs: number | null): number {
-  const batches = Math.min(Math.max(1, Math.floor(current)), maxBatches);
+  const batches = Math.min(Math.max(MIN_WINDOW_BATCHES, Number.isFinite(current) ? current : maxBatches), maxBatches);
   const over = budgetMs !== null && measured.p99Ms !== null && measured.samples >= MIN_LATENCY_SAMPLES && measured.p99Ms > budgetMs;
-  return over ? Math.max(1, Math.floor(batches / 2)) : Math.min(maxBatches, batches + 1);
+  return over ? Math.max(MIN_WINDOW_BATCHES, batches / 2) : Math.min(maxBatches, Math.floor(batches) + 1);
+}
+
+/** The window in pairs for a number of batches: at least one pair. */
+export function windowPairs(batches: number, batchSize: number): number {
+  return Math.max(1, Math.round(batches * batchSize));
 }
 
 /**
@@ -87,7 +99,7 @@ export class MigrationPacing {
     const batches = settings.enabled ? nextWindowBatches(Number(stored) || maxBatches, maxBatches, measured, budgetMs) : maxBatches;
     const state: PacingState = {
       enabled: settings.enabled,
-      windowSize: batches * migration.batchSize,
+      windowSize: windowPairs(batches, migration.batchSize),
       maxWindowSize: maxBatches * migration.batchSize,
       searchP99Ms: measured.p99Ms === null ? null : Math.round(measured.p99Ms * 100) / 100,
       searchSamples: measured.samples,

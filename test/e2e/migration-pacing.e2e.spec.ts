@@ -1,4 +1,5 @@
 import type { MigrationDto, MigrationPacingDto } from '../../src/model-migration/dto/migration.dto';
+import { MIN_WINDOW_BATCHES, windowPairs } from '../../src/model-migration/migration-pacing';
 import { ingestPairs, migrationPairs, startMigration } from '../support/migration-test-helpers';
 import { ADMIN_KEY, waitFor } from '../support/test-app';
 import { useTestApp } from '../support/test-context';
@@ -12,10 +13,12 @@ const BUDGET_MS = 300;
 /** Every provider call waits this long: a vector search's query embedding is far over the budget; lexical searches are not. */
 const PROVIDER_LATENCY_MS = 800;
 const CLIENTS = 4;
+/** The smallest window: a sixteenth of a batch, at least one pair. */
+const FLOOR = windowPairs(MIN_WINDOW_BATCHES, BATCH);
 
 /**
  * Pacing end to end: searches made slow (the provider's latency, the query cache off) while a
- * migration runs shrink its window to one batch; fast searches (lexical: no provider call)
+ * migration runs shrink its window to its floor; fast searches (lexical: no provider call)
  * grow it back to the maximum. The provider's latency, and few jobs per worker, keep the
  * migration running throughout.
  */
@@ -37,7 +40,7 @@ describe('migration pacing: the window follows search latency', () => {
 
   beforeAll(() => ingestPairs(t.app, t.db, migrationPairs(PAIRS, 'pacing'), SMALL));
 
-  it('halves the window down to one batch while search p99 is over the budget, and grows it back once searches are fast', async () => {
+  it('halves the window down to its floor while search p99 is over the budget, and grows it back once searches are fast', async () => {
     const pacingOf = async (id: string): Promise<MigrationPacingDto | null> =>
       (await t.app.request<MigrationDto>('GET', `/api/v1/migrations/${id}`)).body.pacing ?? null;
     const statuses: number[] = [];
@@ -62,17 +65,17 @@ describe('migration pacing: the window follows search latency', () => {
         async () => {
           const pacing = await pacingOf(id);
           if (pacing) seen.add(pacing.windowSize);
-          return pacing?.windowSize === BATCH ? pacing : null;
+          return pacing?.windowSize === FLOOR ? pacing : null;
         },
         60_000,
         50,
       );
       expect(shrunk.searchP99Ms).toBeGreaterThan(BUDGET_MS);
       expect(shrunk.searchSamples).toBeGreaterThan(0);
-      // Only whole batches between one and the maximum, never zero.
-      for (const size of seen) expect(size % BATCH === 0 && size >= BATCH && size <= BATCH * WINDOW_BATCHES).toBe(true);
+      // Between the floor and the maximum, never zero.
+      for (const size of seen) expect(size >= FLOOR && size <= BATCH * WINDOW_BATCHES).toBe(true);
       const metrics = (await t.app.request('GET', '/metrics')).body as string;
-      expect(metrics).toContain(`embsvc_migration_window_size{migration="${id}"} ${BATCH}`);
+      expect(metrics).toContain(`embsvc_migration_window_size{migration="${id}"} ${FLOOR}`);
       expect(metrics).toContain(`embsvc_migration_pacing_budget_ms{migration="${id}"} ${BUDGET_MS}`);
       expect((await t.app.request<MigrationDto>('GET', `/api/v1/migrations/${id}`)).body.state).toBe('running');
 

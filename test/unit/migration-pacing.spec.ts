@@ -1,4 +1,4 @@
-import { nextWindowBatches, pacingBudgetMs } from '../../src/model-migration/migration-pacing';
+import { nextWindowBatches, pacingBudgetMs, windowPairs } from '../../src/model-migration/migration-pacing';
 import { LATENCY_BOUNDS_MS, LATENCY_BUCKETS, latencyBucket, percentileOfBuckets } from '../../src/search/latency-histogram';
 
 function histogram(latencies: number[]): number[] {
@@ -51,10 +51,17 @@ describe('AIMD window', () => {
   const slow = { p99Ms: 90, samples: 200 };
   const fast = { p99Ms: 20, samples: 200 };
 
-  it('halves above the budget, down to one batch and never zero', () => {
+  it('halves above the budget, below one batch down to a sixteenth, never zero', () => {
     const seen = [20];
-    for (let i = 0; i < 6; i++) seen.push(nextWindowBatches(seen[seen.length - 1], 20, slow, 50));
-    expect(seen).toEqual([20, 10, 5, 2, 1, 1, 1]);
+    for (let i = 0; i < 10; i++) seen.push(nextWindowBatches(seen[seen.length - 1], 20, slow, 50));
+    expect(seen).toEqual([20, 10, 5, 2.5, 1.25, 0.625, 0.3125, 0.15625, 0.078125, 1 / 16, 1 / 16]);
+    expect(windowPairs(1 / 16, 100)).toBe(6);
+    expect(windowPairs(1 / 16, 8)).toBe(1);
+  });
+
+  it('grows from a fraction of a batch to the next whole one', () => {
+    expect(nextWindowBatches(1 / 16, 20, fast, 50)).toBe(1);
+    expect(nextWindowBatches(2.5, 20, fast, 50)).toBe(3);
   });
 
   it('grows by one batch at or below the budget, up to the maximum', () => {
@@ -70,9 +77,10 @@ describe('AIMD window', () => {
     expect(nextWindowBatches(4, 20, slow, null)).toBe(5);
   });
 
-  it('brings a stored window back inside 1..max (MIGRATION_WINDOW_BATCHES lowered, or garbage)', () => {
+  it('brings a stored window back inside its bounds (MIGRATION_WINDOW_BATCHES lowered, or garbage)', () => {
     expect(nextWindowBatches(50, 20, fast, 50)).toBe(20);
     expect(nextWindowBatches(50, 20, slow, 50)).toBe(10);
-    expect(nextWindowBatches(0, 20, slow, 50)).toBe(1);
+    expect(nextWindowBatches(0, 20, slow, 50)).toBe(1 / 16);
+    expect(nextWindowBatches(Number.NaN, 20, slow, 50)).toBe(10);
   });
 });
