@@ -1,21 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth } from '../common/auth/auth.decorators';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { uuidParam } from '../common/http-errors';
-import { MigrationBatchDto } from '../model-migration/dto/migration-batch.dto';
 import { BatchBackfills } from './batch-backfills';
-
-export class BatchBackfillDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: ['running', 'completed'] }) state!: string;
-  @ApiProperty({ enum: ['ingest'] }) purpose!: string;
-  @ApiProperty({ description: 'Pairs it was created with' }) pairs!: number;
-  @ApiProperty({ description: 'Passes over its pairs (a later one takes what a batch sent back)' }) pass!: number;
-  @ApiProperty({ type: [MigrationBatchDto] }) batches!: MigrationBatchDto[];
-  @ApiProperty() createdAt!: Date;
-  @ApiProperty({ nullable: true, type: Date }) completedAt!: Date | null;
-}
+import { BatchBackfillDto } from './dto/batch-backfill.dto';
+import { EmbeddingBatchDto } from './dto/embedding-batch.dto';
 
 @ApiTags('batch-lane')
 @ApiKeyAuth()
@@ -35,7 +25,7 @@ export class BatchBackfillsController {
       purpose: backfill.purpose,
       pairs: backfill.pairs,
       pass: backfill.pass,
-      batches: backfill.batches.map((batch) => MigrationBatchDto.from(batch)),
+      batches: backfill.batches.map((batch) => EmbeddingBatchDto.from(batch)),
       createdAt: backfill.createdAt,
       completedAt: backfill.completedAt,
     };

@@ -101,13 +101,23 @@ export class BatchLane {
       await this.batches.submitted(id, batch, inputFileId);
       this.logger.log({ batchId: id, providerBatchId: batch.id, requests: items.length, tokens }, 'batch submitted');
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await this.batches.failedToSubmit(id, message);
-      await this.ledger.settle(ledgerCallId, [], { outcome: 'not_billed', durationMs: 0, error: `batch not submitted: ${message}` });
-      await this.batches.imported(id, { embedded: 0, deadLettered: 0, sentBack: items.length });
+      await this.giveUp(
+        { id, ledgerCallId, requests: items.length },
+        `batch not submitted: ${error instanceof Error ? error.message : String(error)}`,
+      );
       throw error;
     }
     return dealt;
+  }
+
+  /**
+   * Ends a batch that embedded nothing (refused at creation, failed validation, never
+   * submitted): `failed` with why, its spend settled as not billed, all its pairs sent back.
+   */
+  async giveUp(batch: Pick<EmbeddingBatch, 'id' | 'ledgerCallId' | 'requests'>, why: string): Promise<void> {
+    await this.batches.failedToSubmit(batch.id, why);
+    await this.ledger.settle(batch.ledgerCallId, [], { outcome: 'not_billed', durationMs: 0, error: why });
+    await this.batches.imported(batch.id, { embedded: 0, deadLettered: 0, sentBack: batch.requests });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, hasRole } from '../config/app-config';
-import { UsageLedgerService } from '../cost-analytics/usage-ledger.service';
+import { BatchLane } from './batch-lane.service';
 import { EmbeddingModelsService } from '../embeddings/embedding-models.service';
 import { EmbeddingProviders } from '../embeddings/providers/embedding-providers';
 import type { OpenAIBatches, ProviderBatch } from '../embeddings/providers/openai-batches';
@@ -36,7 +36,7 @@ export class BatchPoller implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly backfills: BatchBackfills,
     private readonly models: EmbeddingModelsService,
     private readonly providers: EmbeddingProviders,
-    private readonly ledger: UsageLedgerService,
+    private readonly lane: BatchLane,
     private readonly lease: ClusterLease,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -87,8 +87,7 @@ export class BatchPoller implements OnApplicationBootstrap, OnModuleDestroy {
     if (batch.cancelRequested && ['validating', 'in_progress', 'finalizing'].includes(current.status)) current = await api.cancel(current.id);
     await this.batches.polled(batch.id, current);
     if (current.status === 'failed') {
-      await this.ledger.settle(batch.ledgerCallId, [], { outcome: 'not_billed', durationMs: 0, error: `batch failed: ${current.errors.join('; ')}` });
-      await this.batches.imported(batch.id, { embedded: 0, deadLettered: 0, sentBack: batch.requests });
+      await this.lane.giveUp(batch, `batch failed: ${current.errors.join('; ')}`);
       this.logger.warn({ batchId: batch.id, errors: current.errors }, 'batch failed validation; its pairs stay pending');
       return;
     }
@@ -105,9 +104,7 @@ export class BatchPoller implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log({ batchId: batch.id, providerBatchId: found.id }, 'adopted a batch whose submission was not recorded');
       return;
     }
-    await this.batches.failedToSubmit(batch.id, 'never submitted: the process stopped while building it');
-    await this.ledger.settle(batch.ledgerCallId, [], { outcome: 'not_billed', durationMs: 0, error: 'batch never submitted' });
-    await this.batches.imported(batch.id, { embedded: 0, deadLettered: 0, sentBack: batch.requests });
+    await this.lane.giveUp(batch, 'never submitted: the process stopped while building it');
   }
 }
 

@@ -116,6 +116,11 @@ export class MigrationRecords {
   }
 
   /** Target models whose backfill a migration feeds itself (running or paused). */
+  /** The newest migration in progress (running, paused or ready) from `modelId`, if any. */
+  async latestInProgressFrom(modelId: number): Promise<ModelMigrationEntity | null> {
+    return this.migrations.findOne({ where: { fromModelId: modelId, state: In([...IN_PROGRESS_STATES]) }, order: { createdAt: 'DESC' } });
+  }
+
   async modelsBeingFilled(): Promise<ReadonlySet<number>> {
     const rows = await this.migrations.find({ select: { toModelId: true }, where: { state: In(['running', 'paused']) } });
     return new Set(rows.map((row) => row.toModelId));

@@ -9,6 +9,7 @@ import { VectorSearch } from '../embeddings/vector-search';
 import { overlapAtK, rankBiasedOverlap } from '../evaluation/retrieval-metrics';
 import { type SearchAnswered, SearchEvents } from '../search/search-events';
 import type { ShadowSearchesDto } from './dto/quality-gate.dto';
+import { MigrationRecords } from './migration-records';
 
 const K = 10;
 /** How long a process trusts its view of which migration is being filled from the active model. */
@@ -39,6 +40,7 @@ export class ShadowSearches implements OnModuleInit {
     private readonly models: EmbeddingModelsService,
     private readonly client: EmbeddingClient,
     private readonly vectors: VectorSearch,
+    private readonly records: MigrationRecords,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -80,11 +82,8 @@ export class ShadowSearches implements OnModuleInit {
   /** The migration in progress from the active model, if any (the newest one when two fill from it). */
   private async currentTarget(activeModelId: number): Promise<ShadowTarget | null> {
     if (Date.now() - this.target.at < TARGET_CACHE_MS) return this.target.value;
-    const [row]: Array<{ id: string; to_model_id: number }> = await this.db.query(
-      `SELECT id, to_model_id FROM model_migrations WHERE from_model_id = $1 AND state IN ('running', 'paused', 'ready') ORDER BY created_at DESC LIMIT 1`,
-      [activeModelId],
-    );
-    this.target = { value: row ? { migrationId: row.id, modelId: row.to_model_id } : null, at: Date.now() };
+    const migration = await this.records.latestInProgressFrom(activeModelId);
+    this.target = { value: migration ? { migrationId: migration.id, modelId: migration.toModelId } : null, at: Date.now() };
     return this.target.value;
   }
 

@@ -5,7 +5,7 @@ import type { PacingState } from '../migration-pacing';
 import type { ModelMigrationEntity } from '../model-migration.entity';
 import { MigrationEstimateDto } from './migration-estimate.dto';
 import type { EmbeddingBatch } from '../../batch-lane/embedding-batches';
-import { MigrationBatchDto } from './migration-batch.dto';
+import { EmbeddingBatchDto } from '../../batch-lane/dto/embedding-batch.dto';
 import { NeighbourComparisonDto } from './neighbour-comparison.dto';
 import { QualityGateDto, ShadowSearchesDto } from './quality-gate.dto';
 
@@ -88,15 +88,15 @@ export class MigrationEventDto {
   @ApiProperty({ enum: ['live', 'batch'] })
   lane!: 'live' | 'batch';
 
-  @ApiProperty({ type: [MigrationBatchDto], description: 'On the batch lane: its batches, oldest first (empty on the live lane)' })
-  batches!: MigrationBatchDto[];
+  @ApiProperty({ type: [EmbeddingBatchDto], description: 'On the batch lane: its batches, oldest first (empty on the live lane)' })
+  batches!: EmbeddingBatchDto[];
 
   static from(migration: ModelMigrationEntity, batches: readonly EmbeddingBatch[] = []): MigrationEventDto {
     return {
       id: migration.id,
       state: migration.state,
       lane: migration.lane,
-      batches: batches.map((batch) => MigrationBatchDto.from(batch)),
+      batches: batches.map((batch) => EmbeddingBatchDto.from(batch)),
       progress: progressOf(migration),
       pairsPerSecond: migration.pairsPerSecond === null ? null : Math.round(migration.pairsPerSecond * 100) / 100,
       etaSeconds: etaSecondsOf(migration),

@@ -1,8 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { EmbeddingBatch } from '../../batch-lane/embedding-batches';
+import type { EmbeddingBatch } from '../embedding-batches';
 
-/** One batch of a migration on the batch lane. */
-export class MigrationBatchDto {
+/** One batch on the batch lane (of a migration or a bulk import). */
+export class EmbeddingBatchDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ nullable: true, type: String, description: "The provider's batch id" }) providerBatchId!: string | null;
   @ApiProperty({
@@ -25,7 +25,7 @@ export class MigrationBatchDto {
   @ApiProperty({ nullable: true, type: Date }) importedAt!: Date | null;
   @ApiProperty({ nullable: true, type: String }) error!: string | null;
 
-  static from(batch: EmbeddingBatch): MigrationBatchDto {
+  static from(batch: EmbeddingBatch): EmbeddingBatchDto {
     return {
       id: batch.id,
       providerBatchId: batch.providerBatchId,
